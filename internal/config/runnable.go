@@ -165,6 +165,9 @@ func (s *source) runnableRoot(r *Runnable) {
 	case r.Tag == "!Script":
 		r.Kind = KindScript
 		r.Script = s.script(root)
+		if r.Script.Module != "" {
+			r.Name = r.Script.Module
+		}
 	case r.Tag == "!Builder" || s.extensionTag(r.Tag, r.Extensions):
 		r.Kind = KindFlambe
 	case r.Tag == "!AWSCluster" || r.Tag == "!LocalCluster" || r.Tag == "!SSHCluster":

@@ -1,0 +1,325 @@
+// Package plan describes what a run would do, before anything is launched:
+// the nodes, their tags and network rules, the job's command, the secrets
+// file's shape, and the IAM policies the AWS role needs.
+package plan
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/sear-ci/sear/internal/config"
+)
+
+// DefaultAMI is what sear launches when the cluster file names no AMI:
+// Canonical's current Ubuntu 22.04 image, found with DescribeImages at
+// launch, since AMI ids differ per region and change with every release.
+const DefaultAMI = "latest Canonical Ubuntu 22.04 LTS (resolved at launch)"
+
+// ExpiryMargin is added to max_duration for the instances' own shutdown
+// deadline and the sear:expires-at tag: the job is ended at max_duration,
+// the margin leaves room for collecting outputs and teardown.
+const ExpiryMargin = 15 * time.Minute
+
+// Plan is what a run would do. Field names are stable: --json prints them.
+type Plan struct {
+	Runnable  Runnable          `json:"runnable"`
+	Cluster   Cluster           `json:"cluster"`
+	Nodes     []Node            `json:"nodes"`
+	Tags      map[string]string `json:"tags"`
+	Network   []Rule            `json:"network"`
+	Lifetime  Lifetime          `json:"lifetime"`
+	Secrets   *Secrets          `json:"secrets,omitempty"`
+	Policy    *Policies         `json:"iam,omitempty"`
+	Notes     []string          `json:"notes"`
+	Warnings  []string          `json:"warnings"`
+	Generated time.Time         `json:"-"`
+}
+
+// Runnable is the job half of the plan.
+type Runnable struct {
+	File       string      `json:"file"`
+	Kind       string      `json:"kind"`
+	Tag        string      `json:"tag"`
+	Name       string      `json:"name"`
+	Command    []string    `json:"command"`
+	Extensions []Extension `json:"extensions"`
+	Search     bool        `json:"search"`
+}
+
+// Extension is one extension and what sear does with it.
+type Extension struct {
+	Name     string `json:"name"`
+	Location string `json:"location"`
+	Kind     string `json:"kind"`
+	Action   string `json:"action"`
+}
+
+// Cluster is the cluster half of the plan.
+type Cluster struct {
+	File     string   `json:"file"`
+	Provider string   `json:"provider"`
+	Name     string   `json:"name"`
+	Region   string   `json:"region,omitempty"`
+	Engine   string   `json:"engine"`
+	TLS      bool     `json:"tls"`
+	Market   string   `json:"market,omitempty"`
+	Outputs  []string `json:"outputs"`
+	Setup    []string `json:"setup_cmds"`
+	Username string   `json:"username,omitempty"`
+}
+
+// Node is one machine of the cluster.
+type Node struct {
+	Name         string `json:"name"`
+	Role         string `json:"role"`
+	Rank         int    `json:"rank"`
+	InstanceType string `json:"instance_type,omitempty"`
+	AMI          string `json:"ami,omitempty"`
+	Volume       string `json:"volume,omitempty"`
+	Address      string `json:"address,omitempty"`
+}
+
+// Rule is one network rule of the cluster's security group.
+type Rule struct {
+	Port   string `json:"port"`
+	Source string `json:"source"`
+	Why    string `json:"why"`
+}
+
+// Lifetime bounds how long anything lives.
+type Lifetime struct {
+	ReadyTimeout string `json:"ready_timeout"`
+	MaxDuration  string `json:"max_duration"`
+	ExpiresAfter string `json:"expires_after"`
+}
+
+// Secrets is the INI file's shape, never its values.
+type Secrets struct {
+	Sections []Section `json:"sections"`
+}
+
+// Section is one INI section and its key names.
+type Section struct {
+	Name string   `json:"name"`
+	Keys []string `json:"keys"`
+}
+
+// Input is what a plan is made from.
+type Input struct {
+	Runnable   *config.Runnable
+	Cluster    *config.Cluster
+	Secrets    *Secrets
+	Repository string // OWNER/REPO, for the trust policy and the tags
+	Region     string // from the environment when the cluster names none
+}
+
+// Make builds the plan.
+func Make(in Input) *Plan {
+	c, r := in.Cluster, in.Runnable
+	p := &Plan{Secrets: in.Secrets, Tags: map[string]string{}, Notes: []string{}, Warnings: []string{}}
+	p.Runnable = runnable(r)
+	p.Cluster = cluster(c, in.Region)
+	p.Nodes = nodes(c)
+	p.Lifetime = Lifetime{
+		ReadyTimeout: Duration(c.ReadyTimeout),
+		MaxDuration:  Duration(c.MaxDuration),
+		ExpiresAfter: Duration(c.MaxDuration + ExpiryMargin),
+	}
+	if c.Kind == config.AWS {
+		p.Tags = tags(c, in.Repository)
+		p.Network = rules(c)
+		p.Policy = policies(c, in.Repository, p.Cluster.Region)
+		if p.Cluster.Region == "" {
+			p.Warnings = append(p.Warnings, "no region: set region_name in the cluster file, the action's aws-region input or AWS_REGION")
+		}
+	}
+	p.Notes, p.Warnings = append(p.Notes, notes(c)...), append(p.Warnings, warnings(c, r)...)
+	return p
+}
+
+func runnable(r *config.Runnable) Runnable {
+	out := Runnable{File: r.File, Kind: string(r.Kind), Tag: r.Tag, Name: r.Name, Search: r.Search, Extensions: []Extension{}}
+	out.Command = Command(r)
+	for _, e := range r.Extensions {
+		action := map[config.ExtensionKind]string{
+			config.ExtGit:   "cloned on the runner, uploaded, installed with pip on every node",
+			config.ExtLocal: "uploaded from the workspace, installed with pip on every node",
+			config.ExtPip:   "installed with pip on every node",
+		}[e.Kind]
+		out.Extensions = append(out.Extensions, Extension{Name: e.Name, Location: e.Location, Kind: string(e.Kind), Action: action})
+	}
+	return out
+}
+
+// Command is the job's command line on the orchestrator. A !Script runs
+// natively; anything else runs under flambe, with -i when extensions need
+// installing, reading the secrets INI that sear places at $SEAR_SECRETS.
+func Command(r *config.Runnable) []string {
+	if r.Kind == config.KindScript {
+		return r.Script.Argv()
+	}
+	cmd := []string{"flambe", "runnable.yaml", "--secrets", "$SEAR_SECRETS"}
+	if len(r.Extensions) > 0 {
+		cmd = append(cmd, "-i")
+	}
+	return cmd
+}
+
+func cluster(c *config.Cluster, envRegion string) Cluster {
+	out := Cluster{File: c.File, Provider: "local", Name: c.Name, Engine: string(c.Engine), TLS: c.TLS,
+		Outputs: nonNil(c.Outputs), Setup: nonNil(c.SetupCmds)}
+	if c.Kind == config.AWS {
+		out.Provider, out.Username, out.Market = "aws", c.Username, "on-demand"
+		if c.Spot {
+			out.Market = "spot, falling back to on-demand"
+		}
+		out.Region = c.RegionName
+		if out.Region == "" {
+			out.Region = envRegion
+		}
+	}
+	return out
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func nodes(c *config.Cluster) []Node {
+	out := make([]Node, 0, c.Nodes())
+	for rank := 0; rank < c.Nodes(); rank++ {
+		n := Node{Rank: rank, Role: "factory", Name: fmt.Sprintf("%s_factory_%d", c.Name, rank)}
+		if rank == 0 {
+			n.Role, n.Name = "orchestrator", c.Name+"_orchestrator"
+		}
+		if c.Kind == config.Local {
+			n.Address = fmt.Sprintf("127.0.0.%d (ssh, in-process)", rank+2)
+			out = append(out, n)
+			continue
+		}
+		n.InstanceType, n.AMI = c.FactoriesType, c.FactoryAMI
+		if rank == 0 {
+			n.InstanceType, n.AMI = c.OrchestratorType, c.OrchestratorAMI
+		}
+		if n.AMI == "" {
+			n.AMI = DefaultAMI
+		}
+		n.Volume = fmt.Sprintf("%d GiB %s, deleted on termination", c.VolumeSize, c.VolumeType)
+		out = append(out, n)
+	}
+	return out
+}
+
+// tags are Flambé's (creator, Purpose, Cluster-Name, Role, Name) and
+// sear's own, which every layer of teardown searches by.
+func tags(c *config.Cluster, repo string) map[string]string {
+	creator := c.Creator
+	if creator == "" {
+		creator = "<the GitHub actor or local user>"
+	}
+	t := map[string]string{
+		"creator": creator, "Purpose": "flambe", "Cluster-Name": c.Name,
+		"Role": "Orchestrator | Factory", "Name": c.Name + "_orchestrator | " + c.Name + "_factory_<i>",
+		"sear:cluster-id": "<generated per run>", "sear:run-id": "<GITHUB_RUN_ID, or generated>",
+		"sear:repository": repo, "sear:expires-at": "<start + " + Duration(c.MaxDuration+ExpiryMargin) + ", RFC 3339>",
+	}
+	for k, v := range c.Tags {
+		t[k] = v
+	}
+	return t
+}
+
+func rules(c *config.Cluster) []Rule {
+	if c.SecurityGroup != "" {
+		return []Rule{{Port: "as configured", Source: c.SecurityGroup, Why: "the cluster file names this security group; sear uses it as it is and creates none"}}
+	}
+	src := "the runner's public address /32 (found at run time)"
+	if c.SSHIngressCIDR != "" {
+		src = c.SSHIngressCIDR + " (ssh_ingress_cidr)"
+	}
+	return []Rule{
+		{Port: "tcp/22", Source: src, Why: "sear's SSH, with pinned host keys"},
+		{Port: "all", Source: "members of this security group", Why: "node-to-node traffic (mutual TLS)"},
+	}
+}
+
+func notes(c *config.Cluster) []string {
+	var out []string
+	if c.Kind == config.AWS && (c.Key != "" || c.KeyName != "") {
+		out = append(out, "key and key_name are accepted and not used: sear makes ephemeral keys for each run and never uploads yours")
+	}
+	if _, ok := c.Set["orchestrator_timeout"]; ok {
+		out = append(out, "orchestrator_timeout is not needed: sear tears the cluster down when the job ends and at max_duration")
+	}
+	if _, ok := c.Set["factories_timeout"]; ok {
+		out = append(out, "factories_timeout is not needed: sear tears the cluster down when the job ends and at max_duration")
+	}
+	return out
+}
+
+func warnings(c *config.Cluster, r *config.Runnable) []string {
+	var out []string
+	if !c.TLS {
+		out = append(out, "tls: false — node-to-node traffic is NOT encrypted or authenticated; use only for troubleshooting")
+	}
+	if r.Kind == config.KindFlambe {
+		out = append(out, "this runnable runs with the flambe command, which must be installed on the orchestrator's image (sear checks before running)")
+	}
+	return out
+}
+
+// SecretsShape sorts sections and keys for display.
+func SecretsShape(sections map[string][]string) *Secrets {
+	names := make([]string, 0, len(sections))
+	for n := range sections {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	s := &Secrets{Sections: []Section{}}
+	for _, n := range names {
+		keys := append([]string(nil), sections[n]...)
+		sort.Strings(keys)
+		s.Sections = append(s.Sections, Section{Name: n, Keys: keys})
+	}
+	return s
+}
+
+// shellJoin quotes a command line for display the way a POSIX shell reads it.
+func shellJoin(argv []string) string {
+	out := make([]string, len(argv))
+	for i, a := range argv {
+		out[i] = shellQuote(a)
+	}
+	return strings.Join(out, " ")
+}
+
+func shellQuote(s string) string {
+	if s == "" {
+		return "''"
+	}
+	if strings.HasPrefix(s, "$") && !strings.ContainsAny(s[1:], " '\"\\;&|<>()`") {
+		return `"` + s + `"`
+	}
+	if !strings.ContainsAny(s, " \t\n'\"\\$`;&|<>()*?[]{}#~!") {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// Duration writes d the way cluster files do ("90s", "10m", "6h15m"),
+// without Go's trailing zero units ("6h0m0s").
+func Duration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
