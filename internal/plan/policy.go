@@ -49,7 +49,7 @@ func policies(c *config.Cluster, repo, region string) *Policies {
 		{Sid: "LaunchFromImagesSubnetsGroups", Effect: "Allow", Action: []string{"ec2:RunInstances"},
 			Resource: []string{"arn:aws:ec2:" + region + "::image/*", arn("subnet"), arn("security-group")}},
 		{Sid: "TagOnlyAtCreation", Effect: "Allow", Action: []string{"ec2:CreateTags"},
-			Resource: append(append([]string(nil), launched...), arn("security-group")),
+			Resource:  append(append([]string(nil), launched...), arn("security-group")),
 			Condition: map[string]any{"StringEquals": map[string]any{"ec2:CreateAction": []string{"RunInstances", "CreateSecurityGroup"}}}},
 		{Sid: "ManageOnlyOwnResources", Effect: "Allow",
 			Action:    []string{"ec2:TerminateInstances", "ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress", "ec2:DeleteSecurityGroup"},
