@@ -4,8 +4,8 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
+	"time"
 )
 
 // seed adds every fixture as a fuzz seed.
@@ -42,7 +42,7 @@ func checkErr(t *testing.T, data []byte, err error) {
 }
 
 func checkOne(t *testing.T, data []byte, e *Error) {
-	lines := strings.Count(string(data), "\n") + 1
+	lines := len(splitLines(string(data)))
 	if e.Line < 0 || e.Line > lines+1 || e.Col < 0 {
 		t.Fatalf("position %d:%d outside a file of %d lines: %v", e.Line, e.Col, lines, e)
 	}
@@ -52,10 +52,32 @@ func checkOne(t *testing.T, data []byte, e *Error) {
 	_ = e.Pretty()
 }
 
+// bounded fails the fuzz input when parsing takes far longer than it
+// should, so a hang is saved as a failing input instead of stalling the
+// fuzzer with no report.
+func bounded[T any](t *testing.T, data []byte, parse func() (T, error)) (T, error) {
+	type result struct {
+		v   T
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		v, err := parse()
+		done <- result{v, err}
+	}()
+	select {
+	case r := <-done:
+		return r.v, r.err
+	case <-time.After(20 * time.Second):
+		t.Fatalf("parsing %d bytes took over 20s: %q", len(data), data)
+	}
+	panic("unreachable")
+}
+
 func FuzzParseCluster(f *testing.F) {
 	seed(f, "cluster_")
 	f.Fuzz(func(t *testing.T, data []byte) {
-		c, err := ParseCluster("fuzz.yaml", data)
+		c, err := bounded(t, data, func() (*Cluster, error) { return ParseCluster("fuzz.yaml", data) })
 		if err != nil {
 			checkErr(t, data, err)
 			return
@@ -72,7 +94,7 @@ func FuzzParseCluster(f *testing.F) {
 func FuzzParseRunnable(f *testing.F) {
 	seed(f, "runnable_")
 	f.Fuzz(func(t *testing.T, data []byte) {
-		r, err := ParseRunnable("fuzz.yaml", data)
+		r, err := bounded(t, data, func() (*Runnable, error) { return ParseRunnable("fuzz.yaml", data) })
 		if err != nil {
 			checkErr(t, data, err)
 			return

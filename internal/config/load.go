@@ -73,8 +73,14 @@ func newSource(name string, data []byte) (*source, error) {
 		return nil, &Error{File: name, Line: line, Col: col, Msg: "is not valid UTF-8 text; save the file as UTF-8"}
 	}
 	data = bytes.TrimPrefix(data, []byte("\ufeff"))
-	text := strings.ReplaceAll(string(data), "\r\n", "\n")
-	return &source{name: name, data: data, lines: strings.Split(text, "\n")}, nil
+	return &source{name: name, data: data, lines: splitLines(string(data))}, nil
+}
+
+// splitLines splits at YAML's line breaks, CR LF, LF and a lone CR, so line
+// numbers agree with the parser's.
+func splitLines(text string) []string {
+	text = strings.ReplaceAll(text, "\r\n", "\n")
+	return strings.Split(strings.ReplaceAll(text, "\r", "\n"), "\n")
 }
 
 func fileError(path, msg string) *Error { return &Error{File: path, Msg: msg} }
@@ -105,11 +111,8 @@ func byteSize(n int64) string {
 
 // position converts a byte offset to a 1-based line and rune column.
 func position(data []byte, off int) (line, col int) {
-	before := data[:off]
-	line = bytes.Count(before, []byte("\n")) + 1
-	start := bytes.LastIndexByte(before, '\n') + 1
-	col = utf8.RuneCount(before[start:]) + 1
-	return line, col
+	lines := splitLines(string(data[:off]))
+	return len(lines), utf8.RuneCountInString(lines[len(lines)-1]) + 1
 }
 
 func firstInvalidUTF8(data []byte) int {

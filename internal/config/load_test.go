@@ -84,6 +84,14 @@ func TestAliasBombIsNotExpanded(t *testing.T) {
 	if _, err := ParseRunnable("bomb.yaml", []byte(doc)); err != nil {
 		t.Fatal(err)
 	}
+	// A !Script's arguments are expanded (Flambé passes str() of them), so
+	// there the expansion is bounded and reported.
+	script := strings.ReplaceAll(b.String(), "!g [1, 2]", "1")
+	doc = "!Script\nscript: train\nkwargs:\n  x:\n" + indent(script, "    ") + "  y: *a10\n"
+	_, err := ParseRunnable("bomb.yaml", []byte(doc))
+	if err == nil || !strings.Contains(err.Error(), "at most 10000 values") {
+		t.Fatalf("want the expansion refused, got %v", err)
+	}
 }
 
 func indent(s, pre string) string {

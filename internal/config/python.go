@@ -21,24 +21,33 @@ func (s *source) pythonStr(n *yaml.Node) (string, bool) {
 		}
 		return "", false
 	}
-	v, ok := pyValue(n, false)
-	if !ok {
+	budget := maxArgNodes
+	v, ok := pyValue(n, false, &budget)
+	switch {
+	case budget < 0:
+		s.errorAt(n, "a !Script argument may hold at most %d values (aliases count each time they are used)", maxArgNodes)
+	case !ok:
 		s.errorAt(n, "a !Script argument must be a plain value, not %s", describe(n))
 	}
 	return v, ok
 }
 
-// pyValue renders n as str() (top level) or repr() (inside a container).
-func pyValue(n *yaml.Node, inner bool) (string, bool) {
+// maxArgNodes bounds one argument's size: aliases are expanded here, and a
+// few lines of nested aliases would otherwise expand exponentially.
+const maxArgNodes = 10000
+
+// pyValue renders n as str() (top level) or repr() (inside a container),
+// spending one unit of budget per node.
+func pyValue(n *yaml.Node, inner bool, budget *int) (string, bool) {
 	n = resolve(n)
-	if customTag(n) != "" {
+	if *budget--; *budget < 0 || customTag(n) != "" {
 		return "", false
 	}
 	switch n.Kind {
 	case yaml.SequenceNode:
 		parts := make([]string, 0, len(n.Content))
 		for _, c := range n.Content {
-			p, ok := pyValue(c, true)
+			p, ok := pyValue(c, true, budget)
 			if !ok {
 				return "", false
 			}
@@ -48,8 +57,8 @@ func pyValue(n *yaml.Node, inner bool) (string, bool) {
 	case yaml.MappingNode:
 		parts := make([]string, 0, len(n.Content)/2)
 		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, ok1 := pyValue(n.Content[i], true)
-			v, ok2 := pyValue(n.Content[i+1], true)
+			k, ok1 := pyValue(n.Content[i], true, budget)
+			v, ok2 := pyValue(n.Content[i+1], true, budget)
 			if !ok1 || !ok2 {
 				return "", false
 			}

@@ -62,7 +62,8 @@ for v in json.load(sys.stdin): print(json.dumps(str(fix(v))))`
 		if err := yaml.Unmarshal([]byte(v), &doc); err != nil {
 			t.Fatal(err)
 		}
-		got, ok := pyValue(doc.Content[0], false)
+		budget := maxArgNodes
+		got, ok := pyValue(doc.Content[0], false, &budget)
 		if !ok || got != want[i] {
 			t.Errorf("str(%s) = %q, want %q", v, got, want[i])
 		}
