@@ -1,0 +1,63 @@
+// Package cloud is the seam between a run and where its nodes live: EC2
+// (package ec2) or this machine (package local). A run asks a Provider for
+// nodes it can reach over SSH with pinned host keys; the provider alone
+// knows how to create and delete them.
+package cloud
+
+import (
+	"context"
+	"time"
+
+	"github.com/sear-ci/sear/internal/config"
+	"github.com/sear-ci/sear/internal/keys"
+)
+
+// Role is a node's part in the cluster.
+type Role string
+
+// The roles, named as Flambé's Role tag names them (lower-cased).
+const (
+	Orchestrator Role = "orchestrator"
+	Factory      Role = "factory"
+)
+
+// Spec is what to bring up.
+type Spec struct {
+	Cluster    *config.Cluster
+	Keys       *keys.Cluster
+	RunID      string
+	Repository string
+	// ExpiresAt is the instant every node shuts itself down, whatever
+	// happens to the process that launched it.
+	ExpiresAt time.Time
+}
+
+// Node is one reachable machine of the cluster.
+type Node struct {
+	Rank      int
+	Role      Role
+	Name      string // Flambé's name: <cluster>_orchestrator, <cluster>_factory_<i>
+	ID        string // the provider's id (an instance id, a local node's name)
+	SSHAddr   string // host:port the runner dials
+	PrivateIP string // the address other nodes use
+	User      string
+	// Spot says the node runs on the spot market.
+	Spot bool
+	// Type is the instance type, empty for local nodes.
+	Type string
+}
+
+// Provider creates and deletes a cluster's nodes.
+type Provider interface {
+	// Launch creates every node, all or nothing, and waits until each one
+	// runs. It records what it creates the moment each create call returns,
+	// so Teardown finds it even if Launch fails or ctx is cancelled.
+	Launch(ctx context.Context, spec Spec) ([]Node, error)
+	// RotateHostKey makes node present key from now on. It is called after
+	// the first connection pinned the bootstrap key, so the key that
+	// travelled in user data stops being the node's identity.
+	RotateHostKey(ctx context.Context, node Node, key *keys.SSHKey) error
+	// Teardown deletes everything Launch created. It is idempotent: what is
+	// already gone counts as deleted.
+	Teardown(ctx context.Context) error
+}
