@@ -1,0 +1,115 @@
+package ec2
+
+import (
+	"context"
+	"time"
+)
+
+// Faults are failures injected at run time.
+type Faults struct {
+	// Latency is added to every call, before it is authenticated.
+	Latency time.Duration
+	// ThrottleEvery makes every Nth authenticated call (counted from the
+	// SetFaults that set it) answer RequestLimitExceeded with 503, as EC2
+	// throttles ("Request throttling for the Amazon EC2 API"); 0 is off.
+	// Deterministic rather than random on purpose: with N=2 every call a
+	// client makes is throttled once and succeeds on its retry, so a test can
+	// show that a 50% throttle is survived without depending on luck.
+	ThrottleEvery int
+	// InsufficientCapacity makes RunInstances fail with
+	// InsufficientInstanceCapacity for an instance type ("t3.micro") or for
+	// its Spot market only ("t3.micro/spot").
+	InsufficientCapacity map[string]bool
+	// PartialLaunch caps how many instances one RunInstances launches (>0):
+	// MaxCount is cut down to it, and if that is below MinCount nothing
+	// launches and the call fails with InsufficientInstanceCapacity.
+	PartialLaunch int
+	// FailBoot makes instances fail to boot: they go from pending to
+	// terminated with stateReason Server.InternalError. Keys are "next",
+	// which applies to the next instance launched and is then cleared, or
+	// the id of an instance still pending, which fails when its boot would
+	// have completed.
+	FailBoot map[string]bool
+}
+
+// SetFaults replaces the injected faults; it takes effect for the next call.
+func (s *Server) SetFaults(f Faults) {
+	f.InsufficientCapacity = copyBools(f.InsufficientCapacity)
+	f.FailBoot = copyBools(f.FailBoot)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = f
+	s.count = 0
+}
+
+func copyBools(m map[string]bool) map[string]bool {
+	out := make(map[string]bool, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// delay applies the injected latency, cut short if the client goes away.
+func (s *Server) delay(ctx context.Context) {
+	s.mu.Lock()
+	d := s.faults.Latency
+	s.mu.Unlock()
+	if d <= 0 {
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
+
+// throttled counts an authenticated call and reports whether it is one of
+// the throttled ones.
+func (s *Server) throttled() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.count++
+	return s.faults.ThrottleEvery > 0 && s.count%s.faults.ThrottleEvery == 0
+}
+
+// consumeFailBoot reports whether a new instance must fail to boot; the
+// caller holds s.mu.
+func (s *Server) consumeFailBoot(id string) bool {
+	if s.faults.FailBoot["next"] {
+		delete(s.faults.FailBoot, "next")
+		return true
+	}
+	return s.faults.FailBoot[id]
+}
+
+// capacity decides how many instances a launch gets: MaxCount, cut by the
+// injected capacity faults and by the free addresses of the subnet; fewer
+// than MinCount fails the launch ("MinCount": "If you specify a value that
+// is more capacity than Amazon EC2 can provide in the target Availability
+// Zone, Amazon EC2 does not launch any instances"). The caller holds s.mu.
+func (s *Server) capacity(req *launchRequest) (int, *apiError) {
+	key := req.typeName
+	if req.market.spot {
+		key += "/spot"
+	}
+	if s.faults.InsufficientCapacity[req.typeName] || s.faults.InsufficientCapacity[key] {
+		return 0, errNoCapacity(req.typeName, req.subnet.az, req.market.spot)
+	}
+	n := req.maxCount
+	if pl := s.faults.PartialLaunch; pl > 0 && pl < n {
+		n = pl
+	}
+	if n < req.minCount {
+		return 0, errNoCapacity(req.typeName, req.subnet.az, req.market.spot)
+	}
+	if free := int(req.subnet.size) - 1 - int(req.subnet.next); free < n {
+		if free < req.minCount {
+			return 0, clientError("InsufficientFreeAddressesInSubnet", "There are not enough free addresses in subnet '%s' to satisfy the requested number of instances.", req.subnet.id)
+		}
+		n = free
+	}
+	return n, nil
+}
