@@ -10,6 +10,7 @@ import (
 
 	"github.com/sear-ci/sear/internal/config"
 	"github.com/sear-ci/sear/internal/keys"
+	"github.com/sear-ci/sear/internal/remote"
 )
 
 // Role is a node's part in the cluster.
@@ -41,6 +42,7 @@ type Node struct {
 	SSHAddr   string // host:port the runner dials
 	PrivateIP string // the address other nodes use
 	User      string
+	Home      string // the user's home directory on the node, absolute
 	// Spot says the node runs on the spot market.
 	Spot bool
 	// Type is the instance type, empty for local nodes.
@@ -53,10 +55,11 @@ type Provider interface {
 	// runs. It records what it creates the moment each create call returns,
 	// so Teardown finds it even if Launch fails or ctx is cancelled.
 	Launch(ctx context.Context, spec Spec) ([]Node, error)
-	// RotateHostKey makes node present key from now on. It is called after
-	// the first connection pinned the bootstrap key, so the key that
-	// travelled in user data stops being the node's identity.
-	RotateHostKey(ctx context.Context, node Node, key *keys.SSHKey) error
+	// RotateHostKey makes node present key from now on, using conn (a
+	// connection that pinned the bootstrap key) where it needs the node's
+	// help. After it, the key that travelled in user data is no longer the
+	// node's identity.
+	RotateHostKey(ctx context.Context, node Node, key *keys.SSHKey, conn *remote.Client) error
 	// Teardown deletes everything Launch created. It is idempotent: what is
 	// already gone counts as deleted.
 	Teardown(ctx context.Context) error

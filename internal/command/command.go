@@ -35,6 +35,7 @@ type subcommand struct {
 
 var subcommands = map[string]subcommand{
 	"plan":    {"validate the runnable and cluster; print the plan and the IAM policy it needs", runPlan},
+	"run":     {"run the runnable on the cluster, stream its log, bring outputs back, tear down", runRun},
 	"secrets": {"print the INI file the job reads, made from a secrets JSON object", runSecrets},
 }
 

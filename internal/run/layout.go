@@ -1,0 +1,95 @@
+package run
+
+import (
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/sear-ci/sear/internal/cloud"
+	"github.com/sear-ci/sear/internal/config"
+)
+
+// layout is where a run's files live on one node.
+type layout struct {
+	Work    string // the uploaded workspace, the job's working directory
+	Job     string // the job's log, pid and exit status
+	Output  string // SEAR_OUTPUT_DIR, brought back after the job
+	TLS     string // the node's certificate and key, and the cluster CA
+	Secrets string // the INI, on a RAM-backed file system, mode 0600
+}
+
+func newLayout(n cloud.Node, clusterID string) layout {
+	base := path.Join(n.Home, "sear")
+	return layout{
+		Work:   path.Join(base, "work"),
+		Job:    path.Join(base, "job"),
+		Output: path.Join(base, "output"),
+		TLS:    path.Join(n.Home, ".sear", "tls"),
+		// /dev/shm is tmpfs on every Linux the nodes run: the secrets
+		// never reach a disk. The rank keeps local nodes, which share
+		// this machine, apart.
+		Secrets: fmt.Sprintf("/dev/shm/%s-%d/secrets.ini", clusterID, n.Rank),
+	}
+}
+
+// env is what every command on node n sees (DESIGN.md, "Job environment").
+// None of it is secret: the INI travels as a file, never in a variable.
+func (st *state) env(n cloud.Node) map[string]string {
+	l := st.layout[n.Rank]
+	var factories []string
+	for _, m := range st.nodes {
+		if m.Role == cloud.Factory {
+			factories = append(factories, m.PrivateIP)
+		}
+	}
+	env := map[string]string{
+		"SEAR_CLUSTER_ID":  st.keys.ID,
+		"SEAR_ROLE":        string(n.Role),
+		"SEAR_RANK":        fmt.Sprint(n.Rank),
+		"SEAR_NUM_NODES":   fmt.Sprint(len(st.nodes)),
+		"SEAR_ORCHESTRATOR": st.nodes[0].PrivateIP,
+		"SEAR_FACTORIES":   strings.Join(factories, ","),
+		"SEAR_SECRETS":     l.Secrets,
+		"SEAR_OUTPUT_DIR":  l.Output,
+		"SEAR_TLS_CA":      path.Join(l.TLS, "ca.pem"),
+		"SEAR_TLS_CERT":    path.Join(l.TLS, "node.pem"),
+		"SEAR_TLS_KEY":     path.Join(l.TLS, "node-key.pem"),
+		"PYTHONUNBUFFERED": "1",
+		"PYTHONPATH":       l.Work,
+	}
+	if !st.opts.Cluster.TLS {
+		delete(env, "SEAR_TLS_CERT")
+		delete(env, "SEAR_TLS_KEY")
+	}
+	return env
+}
+
+// command is the job's argv on the orchestrator.
+func (st *state) command() []string {
+	r := st.opts.Runnable
+	if r.Kind == config.KindScript {
+		argv := r.Script.Argv()
+		for i, a := range argv {
+			argv[i] = strings.ReplaceAll(a, "$SEAR_OUTPUT_DIR", st.layout[0].Output)
+		}
+		return argv
+	}
+	cmd := []string{"flambe", r.File, "--secrets", st.layout[0].Secrets}
+	if len(r.Extensions) > 0 {
+		cmd = append(cmd, "-i")
+	}
+	return cmd
+}
+
+// shellQuote quotes s for a POSIX shell.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+func shellJoin(argv []string) string {
+	q := make([]string, len(argv))
+	for i, a := range argv {
+		q[i] = shellQuote(a)
+	}
+	return strings.Join(q, " ")
+}
