@@ -43,19 +43,19 @@ func (st *state) env(n cloud.Node) map[string]string {
 		}
 	}
 	env := map[string]string{
-		"SEAR_CLUSTER_ID":  st.keys.ID,
-		"SEAR_ROLE":        string(n.Role),
-		"SEAR_RANK":        fmt.Sprint(n.Rank),
-		"SEAR_NUM_NODES":   fmt.Sprint(len(st.nodes)),
+		"SEAR_CLUSTER_ID":   st.keys.ID,
+		"SEAR_ROLE":         string(n.Role),
+		"SEAR_RANK":         fmt.Sprint(n.Rank),
+		"SEAR_NUM_NODES":    fmt.Sprint(len(st.nodes)),
 		"SEAR_ORCHESTRATOR": st.nodes[0].PrivateIP,
-		"SEAR_FACTORIES":   strings.Join(factories, ","),
-		"SEAR_SECRETS":     l.Secrets,
-		"SEAR_OUTPUT_DIR":  l.Output,
-		"SEAR_TLS_CA":      path.Join(l.TLS, "ca.pem"),
-		"SEAR_TLS_CERT":    path.Join(l.TLS, "node.pem"),
-		"SEAR_TLS_KEY":     path.Join(l.TLS, "node-key.pem"),
-		"PYTHONUNBUFFERED": "1",
-		"PYTHONPATH":       l.Work,
+		"SEAR_FACTORIES":    strings.Join(factories, ","),
+		"SEAR_SECRETS":      l.Secrets,
+		"SEAR_OUTPUT_DIR":   l.Output,
+		"SEAR_TLS_CA":       path.Join(l.TLS, "ca.pem"),
+		"SEAR_TLS_CERT":     path.Join(l.TLS, "node.pem"),
+		"SEAR_TLS_KEY":      path.Join(l.TLS, "node-key.pem"),
+		"PYTHONUNBUFFERED":  "1",
+		"PYTHONPATH":        l.Work,
 	}
 	if !st.opts.Cluster.TLS {
 		delete(env, "SEAR_TLS_CERT")
