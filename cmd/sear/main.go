@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
@@ -13,9 +14,24 @@ import (
 
 func main() {
 	// The Actions runner cancels a job with SIGINT, then SIGTERM; a closed
-	// terminal sends SIGHUP. All of them start an orderly teardown.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
-	code := command.Run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
-	stop()
+	// terminal sends SIGHUP. The first starts an orderly teardown (whose
+	// first act is the terminate call); the second abandons the teardown's
+	// waits, never a terminate call already sent; later ones are ignored
+	// for the same reason (SIGKILL, which the runner sends 10 s after its
+	// SIGINT, cannot be, and the instances' deadline covers that case).
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	abandon := make(chan struct{})
+	go func() {
+		s := <-sigs
+		cancel(fmt.Errorf("received %v", s))
+		s = <-sigs
+		fmt.Fprintf(os.Stderr, "sear: received %v again: no longer waiting for the teardown to finish\n", s)
+		close(abandon)
+		for range sigs {
+		}
+	}()
+	code := command.Run(ctx, command.Process{Args: os.Args[1:], Env: os.Getenv, Stdout: os.Stdout, Stderr: os.Stderr, Abandon: abandon})
 	os.Exit(code)
 }

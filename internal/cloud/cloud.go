@@ -64,3 +64,11 @@ type Provider interface {
 	// already gone counts as deleted.
 	Teardown(ctx context.Context) error
 }
+
+// Terminator is a Provider that can end its nodes fast, without waiting:
+// on the first signal a run calls Terminate at once, while the steps
+// unwind, and Teardown later waits and deletes the rest. A provider
+// whose Teardown is already quick need not implement it.
+type Terminator interface {
+	Terminate(ctx context.Context) error
+}

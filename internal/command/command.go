@@ -22,10 +22,21 @@ const (
 // Env reads an environment variable; injected so tests run in parallel.
 type Env func(string) string
 
-// io bundles what every subcommand writes to.
+// Process is what sear gets from the process that runs it.
+type Process struct {
+	Args           []string // without the program name
+	Env            Env
+	Stdout, Stderr io.Writer
+	// Abandon is closed on a second signal: a teardown under way stops
+	// waiting (the terminate calls already sent still complete).
+	Abandon <-chan struct{}
+}
+
+// streams bundles what every subcommand reads and writes.
 type streams struct {
 	stdout, stderr io.Writer
 	env            Env
+	abandon        <-chan struct{}
 }
 
 type subcommand struct {
@@ -39,10 +50,11 @@ var subcommands = map[string]subcommand{
 	"secrets": {"print the INI file the job reads, made from a secrets JSON object", runSecrets},
 }
 
-// Run runs sear with args (without the program name) and returns its exit
-// status.
-func Run(ctx context.Context, args []string, env Env, stdout, stderr io.Writer) int {
-	s := streams{stdout: stdout, stderr: stderr, env: env}
+// Run runs sear and returns its exit status. Cancelling ctx (the first
+// signal) starts an orderly teardown.
+func Run(ctx context.Context, p Process) int {
+	s := streams{stdout: p.Stdout, stderr: p.Stderr, env: p.Env, abandon: p.Abandon}
+	args, stdout, stderr := p.Args, p.Stdout, p.Stderr
 	if len(args) == 0 {
 		usage(stderr)
 		return ExitUsage

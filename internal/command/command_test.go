@@ -14,7 +14,7 @@ import (
 func sear(t *testing.T, env map[string]string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code = Run(context.Background(), args, func(k string) string { return env[k] }, &out, &errb)
+	code = Run(context.Background(), Process{Args: args, Env: func(k string) string { return env[k] }, Stdout: &out, Stderr: &errb})
 	return code, out.String(), errb.String()
 }
 

@@ -47,7 +47,7 @@ func runRun(ctx context.Context, s streams, args []string) int {
 	res, err := run.Run(ctx, run.Options{
 		Runnable: loaded.runnable, Cluster: loaded.cluster, SecretsINI: ini,
 		Workspace: *workspace, OutputDir: *outputDir, RunID: s.env("GITHUB_RUN_ID"),
-		Repository: repository("", s.env), Provider: provider, Log: out,
+		Repository: repository("", s.env), Provider: provider, Log: out, Abandon: s.abandon,
 	})
 	out.Flush()
 	summary(out, loaded.cluster, res, *outputDir)

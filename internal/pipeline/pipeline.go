@@ -40,6 +40,13 @@ type Options struct {
 	// DefaultCleanupTimeout.
 	CleanupTimeout time.Duration
 
+	// Abandon, if not nil, is closed to give up on the teardown: the
+	// cleanup context is cancelled, so cleanups waiting on something slow
+	// return at once. sear closes it on a second signal; what a first
+	// signal already started (the fast terminate call) is not on this
+	// context and goes on.
+	Abandon <-chan struct{}
+
 	// Observe, if not nil, is called synchronously when each Run and Cleanup
 	// starts and ends; see Event. It runs on the pipeline's goroutine, so it
 	// should be quick and must not call back into the pipeline.
@@ -98,6 +105,17 @@ func (r *runner[S]) cleanupAll(parent context.Context) error {
 	// the runner until GitHub kills the job and with it layer 1 of teardown.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), timeout)
 	defer cancel()
+	if r.opts.Abandon != nil {
+		done := make(chan struct{})
+		defer close(done)
+		go func() {
+			select {
+			case <-r.opts.Abandon:
+				cancel()
+			case <-done:
+			}
+		}()
+	}
 
 	var errs []error
 	for i := len(r.registered) - 1; i >= 0; i-- {

@@ -327,3 +327,55 @@ func TestPhaseString(t *testing.T) {
 		}
 	}
 }
+
+// A second signal (Abandon) ends a cleanup that is waiting, and the ones
+// after it still run, each seeing a done context.
+func TestAbandonCancelsTheCleanupContext(t *testing.T) {
+	t.Parallel()
+	abandon := make(chan struct{})
+	waiting := make(chan struct{})
+	var s trace
+	steps := []Step[trace]{
+		{Name: "first", Cleanup: func(ctx context.Context, s *trace) error {
+			s.add("cleanup:first " + errString(ctx.Err()))
+			return nil
+		}},
+		{Name: "wait", Cleanup: func(ctx context.Context, s *trace) error {
+			close(waiting)
+			<-ctx.Done()
+			s.add("cleanup:wait " + errString(ctx.Err()))
+			return ctx.Err()
+		}},
+	}
+	go func() { <-waiting; close(abandon) }()
+	err := Run(context.Background(), &s, steps, Options{CleanupTimeout: time.Hour, Abandon: abandon})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("err = %v, want the abandoned cleanup's context.Canceled", err)
+	}
+	if got, want := s.String(), "cleanup:wait context canceled cleanup:first context canceled"; got != want {
+		t.Errorf("trace = %q, want %q", got, want)
+	}
+}
+
+// Without a second signal, Abandon changes nothing.
+func TestAbandonNotClosed(t *testing.T) {
+	t.Parallel()
+	var s trace
+	steps := []Step[trace]{{Name: "x", Cleanup: func(ctx context.Context, s *trace) error {
+		s.add("cleanup:x " + errString(ctx.Err()))
+		return nil
+	}}}
+	if err := Run(context.Background(), &s, steps, Options{Abandon: make(chan struct{})}); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.String(); got != "cleanup:x <nil>" {
+		t.Errorf("trace = %q", got)
+	}
+}
+
+func errString(err error) string {
+	if err == nil {
+		return "<nil>"
+	}
+	return err.Error()
+}

@@ -5,6 +5,7 @@ package run
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -28,6 +29,9 @@ type Options struct {
 	Provider   cloud.Provider
 	// Log receives progress and the job's live log; the caller masks it.
 	Log io.Writer
+	// Abandon is closed on a second signal: teardown stops waiting. The
+	// terminate call a first signal started is not abandoned.
+	Abandon <-chan struct{}
 	// Observe, if set, sees every phase start and end.
 	Observe func(pipeline.Event)
 	Now     func() time.Time
@@ -62,6 +66,17 @@ type state struct {
 	conns  []*remote.Client
 	result *Result
 	layout []layout // per node, by rank
+
+	// interrupted is the run's own context: once it is done (a signal),
+	// a Terminator provider is ending the nodes, and with their RAM the
+	// secrets INI in it.
+	interrupted context.Context
+}
+
+// terminating says the fast terminate of a signal is under way.
+func (st *state) terminating() bool {
+	_, ok := st.opts.Provider.(cloud.Terminator)
+	return ok && st.interrupted.Err() != nil
 }
 
 // Run brings the cluster up, runs the job and brings everything back, then
@@ -71,10 +86,53 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	st := &state{opts: opts, result: &Result{ExitStatus: -1, Started: opts.Now()}}
-	err := pipeline.Run(ctx, st, steps(), pipeline.Options{Observe: st.observe})
+	st := &state{opts: opts, result: &Result{ExitStatus: -1, Started: opts.Now()}, interrupted: ctx}
+	finished := make(chan struct{})
+	fast := st.terminateOnCancel(ctx, finished)
+	err := pipeline.Run(ctx, st, steps(), pipeline.Options{Observe: st.observe, Abandon: opts.Abandon})
+	close(finished)
+	if ferr := <-fast; ferr != nil {
+		err = errors.Join(err, ferr)
+	}
 	st.result.Duration = opts.Now().Sub(st.result.Started)
 	return st.result, err
+}
+
+// fastTerminateTimeout bounds the terminate call a signal starts; it is
+// one API call, retried on throttling.
+const fastTerminateTimeout = 2 * time.Minute
+
+// terminateOnCancel sends the provider's fast terminate the moment ctx is
+// cancelled (a signal), before any cleanup runs: the cleanups before the
+// launch step's (the job's, the secrets') take time, and every second an
+// instance lives after a cancel is money and exposure. The call runs on a
+// context of its own, so a second signal (Abandon) never cuts it short.
+// The channel returned yields its error once, after finished is closed.
+func (st *state) terminateOnCancel(ctx context.Context, finished <-chan struct{}) <-chan error {
+	out := make(chan error, 1)
+	t, ok := st.opts.Provider.(cloud.Terminator)
+	if !ok {
+		out <- nil
+		return out
+	}
+	go func() {
+		select {
+		case <-finished:
+			out <- nil
+			return
+		case <-ctx.Done():
+		}
+		st.logf("sear: interrupted (%v): terminating the cluster's instances now", context.Cause(ctx))
+		tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), fastTerminateTimeout)
+		defer cancel()
+		err := t.Terminate(tctx)
+		if err != nil {
+			err = fmt.Errorf("terminate on interrupt: %w", err)
+		}
+		<-finished
+		out <- err
+	}()
+	return out
 }
 
 func steps() []pipeline.Step[state] {

@@ -51,6 +51,9 @@ func upload(ctx context.Context, st *state) error {
 // removeSecrets deletes the INI from every node; on EC2 the node is about
 // to go too, but a local node is this machine, and /dev/shm outlives us.
 func removeSecrets(ctx context.Context, st *state) error {
+	if st.terminating() {
+		return nil // it was in the RAM of instances that no longer exist
+	}
 	return st.eachNode(ctx, func(ctx context.Context, n cloud.Node) error {
 		if n.Rank >= len(st.conns) || st.conns[n.Rank] == nil {
 			return nil
