@@ -26,7 +26,7 @@ func newAWSCLI(t *testing.T, endpoint string) *awsCLI {
 	t.Helper()
 	path, err := exec.LookPath("aws")
 	if err != nil {
-		t.Fatalf("the AWS CLI is the emulator's independent oracle and must be installed: pip install awscli (%v)", err)
+		t.Fatalf("the AWS CLI is the emulator's independent oracle and must be installed: apt-get install awscli (%v)", err)
 	}
 	dir := t.TempDir()
 	for _, name := range []string{"config", "credentials"} {
