@@ -1,0 +1,230 @@
+package world
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/sear-ci/sear/internal/testworld/ec2"
+	"github.com/sear-ci/sear/internal/testworld/github"
+)
+
+// Faults are the failures injected into the world, as the control endpoint reads and writes them.
+// A section left out (nil) of a change is left as it is; a section given replaces that service's
+// faults entirely.
+type Faults struct {
+	EC2    *EC2Faults    `json:"ec2,omitempty"`
+	GitHub *GitHubFaults `json:"github,omitempty"`
+}
+
+// EC2Faults are EC2's faults (see ec2.Faults for each one's exact effect).
+type EC2Faults struct {
+	// Latency is added to every call.
+	Latency Duration `json:"latency"`
+	// Throttle is the share of calls, 0 to 1, answered RequestLimitExceeded. EC2's emulator
+	// throttles every Nth call, deterministically, so a share is rounded to 1/N: 0.5 is every
+	// second call, 0.3 every third. Reading faults back reports the share in force.
+	Throttle float64 `json:"throttle"`
+	// ThrottleEvery is N itself; give Throttle or ThrottleEvery, not both.
+	ThrottleEvery int `json:"throttle_every"`
+	// InsufficientCapacity lists instance types ("t3.micro") or a type's Spot market only
+	// ("t3.micro/spot") that RunInstances has no capacity for.
+	InsufficientCapacity []string `json:"insufficient_capacity"`
+	// PartialLaunch caps how many instances one RunInstances launches; 0 is no cap.
+	PartialLaunch int `json:"partial_launch"`
+	// SlowBoot keeps each new instance pending this much longer than the world's boot delay.
+	SlowBoot Duration `json:"slow_boot"`
+	// FailBoot lists instances that fail to boot: "next" for the next one launched, or the id of
+	// an instance still pending.
+	FailBoot []string `json:"fail_boot"`
+}
+
+// GitHubFaults are GitHub's faults (see github.Faults for each one's exact effect).
+type GitHubFaults struct {
+	Latency              Duration `json:"latency"`
+	ServerErrorShare     float64  `json:"server_error_share"`
+	ServerErrorStatus    int      `json:"server_error_status"`
+	SecondaryRateLimited int      `json:"secondary_rate_limited"`
+	SecondaryStatus      int      `json:"secondary_status"`
+	RetryAfter           Duration `json:"retry_after"`
+	PrimaryExhausted     bool     `json:"primary_exhausted"`
+	PrimaryStatus        int      `json:"primary_status"`
+	Methods              []string `json:"methods"`
+}
+
+// Duration is a time.Duration written in JSON as Go writes durations: "250ms", "1m30s".
+type Duration time.Duration
+
+// MarshalJSON writes the duration as a string.
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+
+// UnmarshalJSON reads a duration string.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("duration %s: expected a string like \"250ms\" or \"2s\"", b)
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("duration %q: expected a number with a unit, like \"250ms\" or \"2s\"", s)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// SetFaults applies the sections f gives and leaves the others as they are. Nothing changes when
+// any value is invalid; the error names every invalid one.
+func (w *World) SetFaults(f Faults) error {
+	var e ec2.Faults
+	var errs []error
+	if f.EC2 != nil {
+		var err error
+		e, err = f.EC2.emulator()
+		errs = append(errs, err)
+	}
+	if f.GitHub != nil {
+		errs = append(errs, f.GitHub.validate())
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	if f.EC2 != nil {
+		w.ec2.SetFaults(e)
+		w.boot.set(time.Duration(f.EC2.SlowBoot))
+	}
+	if f.GitHub != nil {
+		w.github.SetFaults(f.GitHub.emulator())
+	}
+	return nil
+}
+
+// Faults returns the faults in force now, both sections present. They can differ from what was
+// set where a fault is used up: a FailBoot "next" once an instance consumed it, GitHub's
+// SecondaryRateLimited as it counts down.
+func (w *World) Faults() Faults {
+	e := w.ec2.CurrentFaults()
+	ef := &EC2Faults{
+		Latency: Duration(e.Latency), ThrottleEvery: e.ThrottleEvery, PartialLaunch: e.PartialLaunch,
+		InsufficientCapacity: trueKeys(e.InsufficientCapacity), FailBoot: trueKeys(e.FailBoot),
+		SlowBoot: Duration(w.boot.get()),
+	}
+	if e.ThrottleEvery > 0 {
+		ef.Throttle = 1 / float64(e.ThrottleEvery)
+	}
+	g := w.github.CurrentFaults()
+	gf := &GitHubFaults{
+		Latency: Duration(g.Latency), ServerErrorShare: g.ServerErrorShare, ServerErrorStatus: g.ServerErrorStatus,
+		SecondaryRateLimited: g.SecondaryRateLimited, SecondaryStatus: g.SecondaryStatus,
+		RetryAfter: Duration(g.RetryAfter), PrimaryExhausted: g.PrimaryExhausted, PrimaryStatus: g.PrimaryStatus,
+		Methods: append([]string{}, g.Methods...),
+	}
+	return Faults{EC2: ef, GitHub: gf}
+}
+
+// ClearFaults makes every service healthy again.
+func (w *World) ClearFaults() {
+	w.ec2.SetFaults(ec2.Faults{})
+	w.boot.set(0)
+	w.github.SetFaults(github.Faults{})
+}
+
+// emulator checks the EC2 faults and converts them for the emulator.
+func (f *EC2Faults) emulator() (ec2.Faults, error) {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf("ec2: "+format, args...)) }
+	if f.Latency < 0 || f.SlowBoot < 0 {
+		bad("latency and slow_boot must not be negative")
+	}
+	if f.Throttle < 0 || f.Throttle > 1 {
+		bad("throttle %v: expected a share between 0 and 1", f.Throttle)
+	}
+	if f.Throttle > 0 && f.ThrottleEvery > 0 {
+		bad("give throttle (a share) or throttle_every (every Nth call), not both")
+	}
+	if f.ThrottleEvery < 0 || f.PartialLaunch < 0 {
+		bad("throttle_every and partial_launch must not be negative")
+	}
+	for _, k := range f.InsufficientCapacity {
+		if typ, market, spot := strings.Cut(k, "/"); typ == "" || (spot && market != "spot") {
+			bad("insufficient_capacity %q: expected an instance type like \"t3.micro\", or \"t3.micro/spot\" for its Spot market only", k)
+		}
+	}
+	for _, k := range f.FailBoot {
+		if k != "next" && !strings.HasPrefix(k, "i-") {
+			bad("fail_boot %q: expected \"next\" or an instance id like \"i-0123456789abcdef0\"", k)
+		}
+	}
+	every := f.ThrottleEvery
+	if f.Throttle > 0 {
+		every = int(math.Max(1, math.Round(1/f.Throttle)))
+	}
+	return ec2.Faults{
+		Latency: time.Duration(f.Latency), ThrottleEvery: every, PartialLaunch: f.PartialLaunch,
+		InsufficientCapacity: trueSet(f.InsufficientCapacity), FailBoot: trueSet(f.FailBoot),
+	}, errors.Join(errs...)
+}
+
+// validate checks the GitHub faults against what GitHub can answer.
+func (f *GitHubFaults) validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf("github: "+format, args...)) }
+	if f.Latency < 0 {
+		bad("latency must not be negative")
+	}
+	if f.ServerErrorShare < 0 || f.ServerErrorShare > 1 {
+		bad("server_error_share %v: expected a share between 0 and 1", f.ServerErrorShare)
+	}
+	if s := f.ServerErrorStatus; s != 0 && (s < 500 || s > 599) {
+		bad("server_error_status %d: expected a 5xx status", s)
+	}
+	for name, s := range map[string]int{"secondary_status": f.SecondaryStatus, "primary_status": f.PrimaryStatus} {
+		if s != 0 && s != http.StatusForbidden && s != http.StatusTooManyRequests {
+			bad("%s %d: expected 403 or 429, the statuses GitHub rate-limits with", name, s)
+		}
+	}
+	if f.SecondaryRateLimited < 0 {
+		bad("secondary_rate_limited must not be negative")
+	}
+	for _, m := range f.Methods {
+		if m != strings.ToUpper(m) || m == "" {
+			bad("methods %q: expected an upper-case HTTP method like \"POST\"", m)
+		}
+	}
+	slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
+	return errors.Join(errs...)
+}
+
+// emulator converts validated GitHub faults.
+func (f *GitHubFaults) emulator() github.Faults {
+	return github.Faults{
+		ServerErrorShare: f.ServerErrorShare, ServerErrorStatus: f.ServerErrorStatus,
+		SecondaryRateLimited: f.SecondaryRateLimited, SecondaryStatus: f.SecondaryStatus,
+		RetryAfter: time.Duration(f.RetryAfter), PrimaryExhausted: f.PrimaryExhausted,
+		PrimaryStatus: f.PrimaryStatus, Latency: time.Duration(f.Latency), Methods: slices.Clone(f.Methods),
+	}
+}
+
+func trueSet(keys []string) map[string]bool {
+	m := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		m[k] = true
+	}
+	return m
+}
+
+// trueKeys lists a set's members, sorted, never nil (so JSON shows []).
+func trueKeys(m map[string]bool) []string {
+	out := []string{}
+	for k, v := range m {
+		if v {
+			out = append(out, k)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
