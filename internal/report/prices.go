@@ -1,0 +1,141 @@
+package report
+
+import (
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+	"time"
+)
+
+//go:embed prices.json
+var pricesJSON []byte
+
+// PriceTable is a dated table of hourly instance prices for one region.
+type PriceTable struct {
+	Region   string `json:"region"`
+	Date     string `json:"date"`
+	Currency string `json:"currency"`
+	Unit     string `json:"unit"`
+	Source   string `json:"source"`
+	Note     string `json:"note"`
+	// OnDemand maps an instance type to its on-demand price per hour.
+	OnDemand map[string]float64 `json:"on_demand"`
+	// Spot maps an instance type to a representative spot price per hour.
+	// A type without one is estimated at its on-demand price, the most a
+	// spot instance is billed by default.
+	Spot map[string]float64 `json:"spot,omitempty"`
+}
+
+// defaultPrices is the table shipped in prices.json, parsed once. A table
+// that does not parse is a build defect, caught by TestPriceTable.
+var defaultPrices = func() *PriceTable {
+	var t PriceTable
+	if err := json.Unmarshal(pricesJSON, &t); err != nil {
+		panic(fmt.Sprintf("report: prices.json: %v", err))
+	}
+	return &t
+}()
+
+// Prices is the price table sear ships.
+func Prices() *PriceTable { return defaultPrices }
+
+// Cost is a run's estimated compute cost.
+type Cost struct {
+	// USD is the sum over the nodes whose type has a price.
+	USD float64
+	// UpperBound says some spot node is counted at its on-demand price:
+	// the real cost is at most USD.
+	UpperBound bool
+	// Unknown lists the instance types the table has no price for; USD
+	// leaves them out.
+	Unknown []string
+	// Local says no node was a cloud instance: the run cost nothing.
+	Local bool
+	Lines []CostLine
+	Table *PriceTable
+}
+
+// Complete says every cloud node was priced.
+func (c Cost) Complete() bool { return len(c.Unknown) == 0 }
+
+// CostLine is the nodes of one role, type and market.
+type CostLine struct {
+	Role  string
+	Type  string
+	Spot  bool
+	Nodes int
+	// Billed is the node time billed: each node's uptime, at least the
+	// minimum EC2 bills.
+	Billed time.Duration
+	// Hourly is the price per node-hour; 0 when the type is unknown.
+	Hourly float64
+	USD    float64
+	Known  bool
+	// Capped marks spot nodes estimated at the on-demand price.
+	Capped bool
+}
+
+// minimumBilled is what EC2 bills an instance at least: "per-second
+// billing, with a minimum of 60 seconds" for Linux (EC2 pricing pages).
+const minimumBilled = 60 * time.Second
+
+// Estimate prices nodes; a node without an uptime counts for fallback, the
+// run's duration.
+func (t *PriceTable) Estimate(nodes []Node, fallback time.Duration) Cost {
+	c := Cost{Table: t, Local: true}
+	index := map[string]int{}
+	for _, n := range nodes {
+		if n.Type == "" {
+			continue
+		}
+		c.Local = false
+		key := fmt.Sprintf("%s\x00%s\x00%t", n.Role, n.Type, n.Spot)
+		i, seen := index[key]
+		if !seen {
+			i = len(c.Lines)
+			index[key] = i
+			c.Lines = append(c.Lines, t.line(n))
+		}
+		up := n.Uptime
+		if up <= 0 {
+			up = fallback
+		}
+		c.Lines[i].Nodes++
+		c.Lines[i].Billed += max(up, minimumBilled)
+	}
+	for i := range c.Lines {
+		l := &c.Lines[i]
+		if !l.Known {
+			if !slices.Contains(c.Unknown, l.Type) {
+				c.Unknown = append(c.Unknown, l.Type)
+			}
+			continue
+		}
+		l.USD = l.Hourly * l.Billed.Hours()
+		c.USD += l.USD
+		c.UpperBound = c.UpperBound || l.Capped
+	}
+	slices.Sort(c.Unknown)
+	c.USD = math.Round(c.USD*1e6) / 1e6
+	return c
+}
+
+// line starts the cost line of a node's role, type and market.
+func (t *PriceTable) line(n Node) CostLine {
+	l := CostLine{Role: n.Role, Type: n.Type, Spot: n.Spot}
+	if n.Spot {
+		if p, ok := t.Spot[n.Type]; ok {
+			l.Hourly, l.Known = p, true
+			return l
+		}
+	}
+	if p, ok := t.OnDemand[n.Type]; ok {
+		l.Hourly, l.Known, l.Capped = p, true, n.Spot
+	}
+	return l
+}
+
+// Cost is the run's estimated cost with the price table sear ships.
+func (r *Run) Cost() Cost { return Prices().Estimate(r.Nodes, r.Duration) }
