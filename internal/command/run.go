@@ -48,6 +48,7 @@ func runRun(ctx context.Context, s streams, args []string) int {
 		Runnable: loaded.runnable, Cluster: loaded.cluster, SecretsINI: ini,
 		Workspace: *workspace, OutputDir: *outputDir, RunID: s.env("GITHUB_RUN_ID"),
 		Repository: repository("", s.env), Provider: provider, Log: out, Abandon: s.abandon,
+		GitToken: s.env("GITHUB_TOKEN"), GitTokenHost: serverURL(s.env), SSHAgentSocket: s.env("SSH_AUTH_SOCK"),
 	})
 	out.Flush()
 	summary(out, loaded.cluster, res, *outputDir)
@@ -105,4 +106,13 @@ func summary(w io.Writer, c *config.Cluster, res *run.Result, outputDir string) 
 		}
 		fmt.Fprintf(w, "sear: %d output file(s) in %s\n", len(res.Outputs), abs)
 	}
+}
+
+// serverURL is the workflow's GitHub host, the only one the token is sent
+// to when cloning extensions.
+func serverURL(env Env) string {
+	if u := env("GITHUB_SERVER_URL"); u != "" {
+		return u
+	}
+	return "https://github.com"
 }

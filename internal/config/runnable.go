@@ -78,6 +78,9 @@ type Runnable struct {
 	// ExtensionsDoc is the extensions document's root, or nil.
 	ExtensionsDoc *yaml.Node
 	Pos           Pos
+	// Source is the file's text as read: the job reads this (or its copy
+	// with extension locations rewritten), byte for byte.
+	Source []byte `json:"-"`
 }
 
 // experimentName is Flambé's rule, ^([a-zA-Z0-9]+[_-]*)+$, written without
@@ -125,7 +128,7 @@ func parseRunnable(src *source) (*Runnable, error) {
 	if !ok {
 		return nil, src.errs.orNil()
 	}
-	r := &Runnable{File: src.name}
+	r := &Runnable{File: src.name, Source: src.data}
 	switch len(docs) {
 	case 0:
 		src.errorFile("is empty; a runnable file holds an optional extensions document, then the runnable (for example !Experiment)")

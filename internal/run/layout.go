@@ -74,7 +74,7 @@ func (st *state) command() []string {
 		}
 		return argv
 	}
-	cmd := []string{"flambe", r.File, "--secrets", st.layout[0].Secrets}
+	cmd := []string{"flambe", uploadedRunnable, "--secrets", st.layout[0].Secrets}
 	if len(r.Extensions) > 0 {
 		cmd = append(cmd, "-i")
 	}

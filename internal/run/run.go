@@ -12,6 +12,7 @@ import (
 
 	"github.com/sear-ci/sear/internal/cloud"
 	"github.com/sear-ci/sear/internal/config"
+	"github.com/sear-ci/sear/internal/extensions"
 	"github.com/sear-ci/sear/internal/keys"
 	"github.com/sear-ci/sear/internal/pipeline"
 	"github.com/sear-ci/sear/internal/remote"
@@ -27,6 +28,11 @@ type Options struct {
 	RunID      string
 	Repository string
 	Provider   cloud.Provider
+	// GitToken is sent, only to GitTokenHost (GITHUB_SERVER_URL's host),
+	// when cloning the runnable's git extensions over HTTPS.
+	GitToken, GitTokenHost string
+	// SSHAgentSocket serves keys for ssh:// and git@ extension locations.
+	SSHAgentSocket string
 	// Log receives progress and the job's live log; the caller masks it.
 	Log io.Writer
 	// Abandon is closed on a second signal: teardown stops waiting. The
@@ -66,6 +72,10 @@ type state struct {
 	conns  []*remote.Client
 	result *Result
 	layout []layout // per node, by rank
+
+	runnable []byte             // what the job reads, as uploaded
+	clones   []extensions.Clone // git extensions cloned on this machine
+	extDir   string             // where the clones are, removed at the end
 
 	// interrupted is the run's own context: once it is done (a signal),
 	// a Terminator provider is ending the nodes, and with their RAM the
@@ -137,6 +147,7 @@ func (st *state) terminateOnCancel(ctx context.Context, finished <-chan struct{}
 
 func steps() []pipeline.Step[state] {
 	return []pipeline.Step[state]{
+		{Name: "extensions", Run: fetchExtensions, Cleanup: removeExtensions},
 		{Name: "keys", Run: makeKeys},
 		{Name: "launch", Run: launch, Cleanup: teardown},
 		{Name: "connect", Run: connect, Cleanup: disconnect},

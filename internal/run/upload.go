@@ -25,10 +25,22 @@ func upload(ctx context.Context, st *state) error {
 	if err != nil {
 		return err
 	}
+	extra, err := st.extraEntries()
+	if err != nil {
+		return err
+	}
+	entries := make([]tarEntry, 0, len(files)+len(extra))
+	for _, f := range files {
+		if f == uploadedRunnable {
+			continue // ours wins: it is the runnable this run was given
+		}
+		entries = append(entries, tarEntry{name: f, root: st.opts.Workspace, rel: filepath.FromSlash(f)})
+	}
+	entries = append(entries, extra...)
 	st.logf("sear: uploading %d files from %s", len(files), st.opts.Workspace)
 	return st.eachNode(ctx, func(ctx context.Context, n cloud.Node) error {
 		pr, pw := io.Pipe()
-		go func() { pw.CloseWithError(writeTar(pw, st.opts.Workspace, files)) }()
+		go func() { pw.CloseWithError(writeTar(pw, entries)) }()
 		c, l := st.conns[n.Rank], st.layout[n.Rank]
 		if err := c.Upload(ctx, l.Work, pr); err != nil {
 			pr.CloseWithError(err)
@@ -124,19 +136,41 @@ func walkFiles(root string) ([]string, error) {
 	return files, err
 }
 
-// writeTar streams the files as a tar archive.
-func writeTar(w io.Writer, root string, files []string) error {
+// tarEntry is one file of the upload: a file under root, or data.
+type tarEntry struct {
+	name      string // the path in the archive, slash-separated
+	root, rel string // the file on this machine, if data is nil
+	data      []byte
+}
+
+// writeTar streams the entries as a tar archive. Parent directories are
+// made by the extracting tar itself.
+func writeTar(w io.Writer, entries []tarEntry) error {
 	tw := tar.NewWriter(w)
-	for _, f := range files {
-		if err := addFile(tw, root, f); err != nil {
+	for _, e := range entries {
+		var err error
+		if e.data != nil {
+			err = addData(tw, e.name, e.data)
+		} else {
+			err = addFile(tw, filepath.Join(e.root, e.rel), e.name)
+		}
+		if err != nil {
 			return err
 		}
 	}
 	return tw.Close()
 }
 
-func addFile(tw *tar.Writer, root, name string) error {
-	p := filepath.Join(root, filepath.FromSlash(name))
+func addData(tw *tar.Writer, name string, data []byte) error {
+	hdr := &tar.Header{Name: name, Mode: 0o644, Size: int64(len(data)), Typeflag: tar.TypeReg}
+	if err := tw.WriteHeader(hdr); err != nil {
+		return err
+	}
+	_, err := tw.Write(data)
+	return err
+}
+
+func addFile(tw *tar.Writer, p, name string) error {
 	info, err := os.Lstat(p)
 	if err != nil {
 		return err
