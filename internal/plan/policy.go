@@ -30,7 +30,8 @@ type Statement struct {
 // the role touch only resources that carry this repository's value.
 const repoTag = "sear:repository"
 
-// policies builds least-privilege permissions: creation only with sear's
+// policies builds least-privilege permissions for exactly the calls that
+// package cloud/ec2 makes (keep the two in step): creation only with sear's
 // tags in the request, tagging only as part of creation, changes and deletes
 // only on resources tagged for this repository. Describe calls do not
 // support resource-level permissions in EC2, so they stay on "*".
@@ -52,11 +53,11 @@ func policies(c *config.Cluster, repo, region string) *Policies {
 			Resource:  append(append([]string(nil), launched...), arn("security-group")),
 			Condition: map[string]any{"StringEquals": map[string]any{"ec2:CreateAction": []string{"RunInstances", "CreateSecurityGroup"}}}},
 		{Sid: "ManageOnlyOwnResources", Effect: "Allow",
-			Action:    []string{"ec2:TerminateInstances", "ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress", "ec2:DeleteSecurityGroup"},
+			Action:    []string{"ec2:TerminateInstances", "ec2:AuthorizeSecurityGroupIngress", "ec2:DeleteSecurityGroup"},
 			Resource:  []string{arn("instance"), arn("security-group")},
 			Condition: map[string]any{"StringEquals": map[string]any{"aws:ResourceTag/" + repoTag: repo}}},
 		{Sid: "Describe", Effect: "Allow", Resource: []string{"*"},
-			Action: []string{"ec2:DescribeInstances", "ec2:DescribeSecurityGroups", "ec2:DescribeImages", "ec2:DescribeSubnets", "ec2:DescribeVpcs", "ec2:DescribeInstanceTypeOfferings"}},
+			Action: []string{"ec2:DescribeInstances", "ec2:DescribeSecurityGroups", "ec2:DescribeImages", "ec2:DescribeSubnets", "ec2:DescribeInstanceTypeOfferings"}},
 	}}
 	if c.SecurityGroup == "" {
 		perm.Statement = append(perm.Statement[:2], append([]Statement{

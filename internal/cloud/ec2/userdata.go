@@ -58,14 +58,20 @@ type user struct {
 	LockPasswd        bool     `yaml:"lock_passwd"`
 }
 
-// deadlineScript arms the dead-man's switch. It runs at every boot (bootcmd)
-// so a rebooted node re-arms it; with InstanceInitiatedShutdownBehavior set
-// to terminate, the shutdown terminates the instance even if the runner that
-// launched it is gone.
-const deadlineScript = `#!/bin/sh
-# sear's dead-man's switch: power off at the cluster's expiry.
-expires=$(cat /etc/sear/expires-at)
-now=$(date +%s)
+// deadlineScript arms the dead-man's switch; %d is the expiry in Unix
+// seconds. It runs at every boot (bootcmd) so a rebooted node re-arms it;
+// with InstanceInitiatedShutdownBehavior set to terminate, the shutdown
+// terminates the instance even if the runner that launched it is gone.
+//
+// It is inline, not a file from write_files: cloud-init runs bootcmd
+// before write_files (cloud_init_modules order), so on first boot a file
+// would not exist yet, and the fallback "shutdown -h +5" would create
+// /run/nologin at once (shutdown does so five minutes before the time),
+// refusing every SSH login of the default user. The expiry is far enough
+// out (the run's max_duration plus a margin) that nologin only comes
+// after sear is done with the node.
+const deadlineScript = `expires=%d
+now=$(date +%%s)
 minutes=$(( (expires - now + 59) / 60 ))
 if [ "$minutes" -le 0 ]; then
 	exec shutdown -h now "sear: cluster expired"
@@ -94,9 +100,8 @@ func (u UserData) Render() ([]byte, error) {
 		}},
 		WriteFiles: []writeFile{
 			{Path: "/etc/sear/expires-at", Permissions: "0644", Owner: "root:root", Content: fmt.Sprintf("%d\n", u.ExpiresAt.Unix())},
-			{Path: "/usr/local/sbin/sear-deadline", Permissions: "0755", Owner: "root:root", Content: deadlineScript},
 		},
-		BootCmd: [][]string{{"/bin/sh", "-c", "[ -x /usr/local/sbin/sear-deadline ] && /usr/local/sbin/sear-deadline || shutdown -h +5 'sear: deadline script missing'"}},
+		BootCmd: [][]string{{"/bin/sh", "-c", fmt.Sprintf(deadlineScript, u.ExpiresAt.Unix())}},
 	}
 	body, err := yaml.Marshal(cc)
 	if err != nil {

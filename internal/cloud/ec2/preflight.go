@@ -1,0 +1,197 @@
+package ec2
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/sear-ci/sear/internal/cloud"
+	"github.com/sear-ci/sear/internal/config"
+)
+
+// nodePlan is one node's launch, as preflight prepared it.
+type nodePlan struct {
+	rank     int
+	role     cloud.Role
+	name     string // Flambé's: <cluster>_orchestrator, <cluster>_factory_<rank>
+	itype    string
+	image    imageInfo
+	userData string // base64, as RunInstances takes it
+}
+
+// launchPlan is everything Launch needs, checked before anything costs
+// money.
+type launchPlan struct {
+	nodes  []nodePlan
+	subnet subnetInfo
+	group  string       // the id of the cluster file's security_group; "" when sear makes one
+	ssh    netip.Prefix // where SSH may come from, when sear makes the group
+	tags   map[string]string
+}
+
+// Preflight checks that Launch(spec) can work, and creates nothing: the
+// AMIs exist (or Canonical's Ubuntu 22.04 is found), the subnet exists and
+// its zone offers the instance types, user data fits, the runner's address
+// is known, and EC2 answers DryRun requests for the security group and the
+// launches with DryRunOperation (so the role's permissions suffice). Launch
+// runs it first.
+func (p *Provider) Preflight(ctx context.Context, spec cloud.Spec) error {
+	if err := checkSpec(spec, time.Now()); err != nil {
+		return err
+	}
+	region, err := regionFor(p.cfg, spec.Cluster)
+	if err != nil {
+		return err
+	}
+	_, err = p.preflight(ctx, newAPI(p.cfg, region, p.opts.Timing, p.opts.Log), spec)
+	return err
+}
+
+func (p *Provider) preflight(ctx context.Context, a *api, spec cloud.Spec) (*launchPlan, error) {
+	c := spec.Cluster
+	plan := &launchPlan{tags: commonTags(spec, p.opts.Creator)}
+	var err error
+	if plan.subnet, err = a.subnet(ctx, c); err != nil {
+		return nil, err
+	}
+	if plan.nodes, err = a.nodePlans(ctx, spec); err != nil {
+		return nil, err
+	}
+	if c.SecurityGroup != "" {
+		plan.group, err = a.namedGroup(ctx, c.SecurityGroup, plan.subnet.vpc)
+	} else {
+		plan.ssh, err = sshSource(ctx, c, p.opts.HTTPClient, p.opts.CheckIPURL)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := a.dryRuns(ctx, spec, plan); err != nil {
+		return nil, err
+	}
+	return plan, nil
+}
+
+// checkSpec refuses a Spec no launch could serve. Configuration files are
+// validated by package config; these are the provider's own needs.
+func checkSpec(spec cloud.Spec, now time.Time) error {
+	c := spec.Cluster
+	switch {
+	case c == nil || spec.Keys == nil:
+		return errors.New("launch: the spec needs a cluster and its keys")
+	case c.Kind != config.AWS:
+		return fmt.Errorf("the EC2 provider launches !AWSCluster clusters; %s is a !%s", c.File, c.Kind)
+	case len(spec.Keys.Nodes) != c.Nodes():
+		return fmt.Errorf("launch: %d node keys for %d nodes", len(spec.Keys.Nodes), c.Nodes())
+	case spec.RunID == "":
+		// Layers 2 and 4 of teardown find resources by sear:run-id.
+		return errors.New("launch: no run id; every resource must carry sear:run-id for teardown to find it")
+	case !spec.ExpiresAt.After(now):
+		return fmt.Errorf("launch: expiry %s is not in the future", spec.ExpiresAt.UTC().Format(time.RFC3339))
+	case c.OrchestratorType == "":
+		return errors.New("orchestrator_type is empty; name an instance type such as t3.large")
+	case c.FactoriesNum > 0 && c.FactoriesType == "":
+		return errors.New("factories_type is empty; name an instance type such as g5.xlarge")
+	}
+	return checkTagCount(spec)
+}
+
+// nodePlans resolves each node's image and renders its user data.
+func (a *api) nodePlans(ctx context.Context, spec cloud.Spec) ([]nodePlan, error) {
+	c := spec.Cluster
+	images := imageCache{}
+	out := make([]nodePlan, c.Nodes())
+	for rank := range out {
+		n := nodePlan{rank: rank, role: cloud.Factory, name: fmt.Sprintf("%s_factory_%d", c.Name, rank), itype: c.FactoriesType}
+		field, ami := "factory_ami", c.FactoryAMI
+		if rank == 0 {
+			n.role, n.name, n.itype = cloud.Orchestrator, c.Name+"_orchestrator", c.OrchestratorType
+			field, ami = "orchestrator_ami", c.OrchestratorAMI
+		}
+		img, err := a.image(ctx, images, field, ami, n.itype)
+		if err != nil {
+			return nil, err
+		}
+		if err := checkVolume(c, field, img); err != nil {
+			return nil, err
+		}
+		n.image = img
+		if n.userData, err = userData(spec, rank); err != nil {
+			return nil, fmt.Errorf("user data for %s: %w", n.name, err)
+		}
+		out[rank] = n
+	}
+	return out, nil
+}
+
+// checkVolume refuses a root volume smaller than the image's snapshot,
+// which RunInstances would refuse with InvalidBlockDeviceMapping.
+func checkVolume(c *config.Cluster, field string, img imageInfo) error {
+	if img.rootSize > 0 && c.VolumeSize < int(img.rootSize) {
+		return fmt.Errorf("volume_size %d GiB is smaller than the %d GiB root snapshot of %s (%s); give volume_size %d or more",
+			c.VolumeSize, img.rootSize, img.id, field, img.rootSize)
+	}
+	return nil
+}
+
+// userData is the node's #cloud-config, encoded for RunInstances. It
+// carries the node's bootstrap host key and nothing else private.
+func userData(spec cloud.Spec, rank int) (string, error) {
+	host := spec.Keys.Nodes[rank].HostKey
+	pem, err := host.PrivatePEM()
+	if err != nil {
+		return "", err
+	}
+	doc, err := UserData{
+		Username: spec.Cluster.Username, HostPrivateKey: pem, HostPublicKey: host.AuthorizedKey(),
+		AuthorizedKey: spec.Keys.Client.AuthorizedKey(), ExpiresAt: spec.ExpiresAt,
+	}.Render()
+	if err != nil {
+		return "", err
+	}
+	return Encode(doc)
+}
+
+// dryRuns asks EC2 whether the real calls would be allowed: DryRun
+// requests are answered DryRunOperation when the caller has the
+// permissions and the parameters are valid, UnauthorizedOperation when not
+// (EC2 API Reference, "DryRun"), and create nothing.
+func (a *api) dryRuns(ctx context.Context, spec cloud.Spec, plan *launchPlan) error {
+	if plan.group == "" {
+		in := groupInput(spec, plan)
+		in.DryRun = ptr(true)
+		_, err := a.ec2.CreateSecurityGroup(ctx, in)
+		if err := dryRunResult("create the cluster's security group", "ec2:CreateSecurityGroup (with ec2:CreateTags at creation)", err); err != nil {
+			return err
+		}
+	}
+	for _, n := range plan.nodes {
+		if n.rank > 1 {
+			break // the factories differ only in their user data
+		}
+		in := runInput(spec, plan, n, plan.group, spec.Cluster.Spot, "")
+		in.DryRun = ptr(true)
+		_, err := a.ec2.RunInstances(ctx, in)
+		if err := dryRunResult("launch "+n.name, "ec2:RunInstances (with ec2:CreateTags at launch)", err); err != nil {
+			return launchAdvice(spec.Cluster, n, plan.subnet.az, err)
+		}
+	}
+	return nil
+}
+
+// dryRunResult turns a DryRun answer into nil (it would have worked) or
+// the reason it would not.
+func dryRunResult(what, action string, err error) error {
+	switch {
+	case err == nil:
+		// EC2 never answers a DryRun with success; an endpoint that does
+		// would also create the resource.
+		return fmt.Errorf("%s: EC2 answered a DryRun request with success instead of DryRunOperation; is the endpoint really EC2?", what)
+	case isCode(err, "DryRunOperation"):
+		return nil
+	}
+	return explain(what, action, err)
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -1,0 +1,78 @@
+package ec2
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	world "github.com/sear-ci/sear/internal/testworld/ec2"
+)
+
+// TestPreflightFailures: each problem is reported naming the cluster file
+// field (or the permission) to fix, before anything is created.
+func TestPreflightFailures(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name    string
+		extra   []string
+		subnet  string // a subnet to seed in this zone and name in subnet_id
+		hook    func(http.ResponseWriter, url.Values) bool
+		checkip string
+		want    []string
+	}{
+		{name: "missing AMI", extra: []string{"orchestrator_ami: ami-0123456789abcdef0"},
+			want: []string{`orchestrator_ami "ami-0123456789abcdef0" does not exist in region us-east-1`}},
+		{name: "missing factory AMI", extra: []string{"factory_ami: ami-0123456789abcdef1"},
+			want: []string{`factory_ami "ami-0123456789abcdef1"`}},
+		{name: "bad subnet", extra: []string{"subnet_id: subnet-0123456789abcdef0"},
+			want: []string{`subnet_id "subnet-0123456789abcdef0" does not exist`}},
+		{name: "type not offered in the subnet's zone", subnet: "us-east-1c", extra: []string{"factories_type: p4d.24xlarge"},
+			want: []string{`factories_type "p4d.24xlarge" is not offered in us-east-1c`, "us-east-1a, us-east-1b"}},
+		{name: "unknown type", extra: []string{"orchestrator_type: t3.gigantic"},
+			want: []string{`orchestrator_type "t3.gigantic" is not offered in region us-east-1`}},
+		{name: "architecture of a named AMI", extra: []string{"orchestrator_ami: " + world.UbuntuJammyArmImageID},
+			want: []string{"launch exp_orchestrator", "architecture", "orchestrator_type"}},
+		{name: "named security group missing", extra: []string{"security_group: sg-0123456789abcdef0"},
+			want: []string{`security_group "sg-0123456789abcdef0" does not exist`}},
+		{name: "launch not permitted", hook: denyAction("RunInstances"),
+			want: []string{"may not call ec2:RunInstances", "UnauthorizedOperation", "sear plan", "decode-authorization-message"}},
+		{name: "address service answers nonsense", checkip: "<html>captive portal</html>",
+			want: []string{"not an IP address", "ssh_ingress_cidr", "SEAR_CHECKIP_URL"}},
+		{name: "address service answers two lines", checkip: "203.0.113.7\n10.0.0.1\n",
+			want: []string{"not an IP address"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t)
+			if c.subnet != "" {
+				id, err := f.srv.SeedSubnet(c.subnet, "172.31.200.0/24")
+				if err != nil {
+					t.Fatal(err)
+				}
+				c.extra = append(c.extra, "subnet_id: "+id)
+			}
+			f.setHook(c.hook)
+			if c.checkip != "" {
+				f.checkipBody.Store(c.checkip)
+			}
+			p := f.provider()
+			_, err := p.Launch(context.Background(), newSpec(t, parseCluster(t, clusterYAML(c.extra...)), "run-1"))
+			if err == nil {
+				t.Fatal("Launch succeeded")
+			}
+			for _, w := range c.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error lacks %q:\n%v", w, err)
+				}
+			}
+			if !strings.Contains(err.Error(), "before anything was created") {
+				t.Errorf("error does not say nothing was created: %v", err)
+			}
+			assertNothingCreated(t, f)
+			teardown(t, p)
+		})
+	}
+}
