@@ -9,6 +9,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sear-ci/sear/internal/cloud"
@@ -30,7 +31,9 @@ func setup(ctx context.Context, st *state) error {
 	}
 	return st.eachNode(ctx, func(ctx context.Context, n cloud.Node) error {
 		for _, cmd := range cmds {
-			var out bytes.Buffer
+			// One writer for both: the SSH client copies stdout and
+			// stderr on goroutines of their own.
+			var out syncBuffer
 			err := st.conns[n.Rank].Run(ctx, cmd, remote.RunOptions{Env: st.env(n), Dir: st.layout[n.Rank].Work, Stdout: &out, Stderr: &out})
 			if err != nil {
 				return fmt.Errorf("setup command %q failed: %w\n%s", cmd, err, tail(out.String(), 20))
@@ -174,9 +177,9 @@ func (st *state) stop(ctx context.Context, n cloud.Node) {
 	defer cancel()
 	pid := path.Join(st.layout[n.Rank].Job, "pid")
 	cmd := fmt.Sprintf(`p=$(cat %s) || exit 0
-kill -TERM -- "-$p" 2>/dev/null || exit 0
-for i in 1 2 3 4 5 6 7 8 9 10; do kill -0 -- "-$p" 2>/dev/null || exit 0; sleep 1; done
-kill -KILL -- "-$p" 2>/dev/null || true`, shellQuote(pid))
+kill -s TERM -- "-$p" 2>/dev/null || exit 0
+for i in 1 2 3 4 5 6 7 8 9 10; do kill -s 0 -- "-$p" 2>/dev/null || exit 0; sleep 1; done
+kill -s KILL -- "-$p" 2>/dev/null || true`, shellQuote(pid))
 	if err := st.conns[n.Rank].Run(ctx, cmd, remote.RunOptions{}); err != nil {
 		st.logf("sear: could not stop the job on %s: %v (the cluster's teardown ends it)", n.Name, err)
 	}
@@ -197,4 +200,22 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	k, err := c.w.Write(p)
 	*c.n += int64(k)
 	return k, err
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writes.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

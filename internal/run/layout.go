@@ -2,6 +2,7 @@ package run
 
 import (
 	"fmt"
+	"maps"
 	"path"
 	"strings"
 
@@ -57,6 +58,7 @@ func (st *state) env(n cloud.Node) map[string]string {
 		"PYTHONUNBUFFERED":  "1",
 		"PYTHONPATH":        l.Work,
 	}
+	maps.Copy(env, st.engineEnv(n)) // DASK_SCHEDULER_ADDRESS and Dask's TLS settings, or Ray's
 	if !st.opts.Cluster.TLS {
 		delete(env, "SEAR_TLS_CERT")
 		delete(env, "SEAR_TLS_KEY")

@@ -154,6 +154,7 @@ func steps() []pipeline.Step[state] {
 		{Name: "trust", Run: establishTrust},
 		{Name: "upload", Run: upload, Cleanup: removeSecrets},
 		{Name: "setup", Run: setup},
+		{Name: "engine", Run: startEngine, Cleanup: stopEngine},
 		{Name: "job", Run: runJob},
 		{Name: "collect", Run: collect},
 	}
