@@ -48,6 +48,7 @@ var subcommands = map[string]subcommand{
 	"plan":    {"validate the runnable and cluster; print the plan and the IAM policy it needs", runPlan},
 	"run":     {"run the runnable on the cluster, stream its log, bring outputs back, tear down", runRun},
 	"secrets": {"print the INI file the job reads, made from a secrets JSON object", runSecrets},
+	"sweep":   {"delete what earlier runs left behind, found by tag (--run-id ID or --expired)", runSweep},
 }
 
 // Run runs sear and returns its exit status. Cancelling ctx (the first

@@ -2,13 +2,19 @@ package command
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"flag"
 	"fmt"
 	"io"
 	"path/filepath"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/sear-ci/sear/internal/awsauth"
 	"github.com/sear-ci/sear/internal/cloud"
+	"github.com/sear-ci/sear/internal/cloud/ec2"
 	"github.com/sear-ci/sear/internal/cloud/local"
 	"github.com/sear-ci/sear/internal/config"
 	"github.com/sear-ci/sear/internal/redact"
@@ -21,6 +27,8 @@ func runRun(ctx context.Context, s streams, args []string) int {
 	in.register(fs)
 	workspace := fs.String("workspace", ".", "the directory uploaded as the job's working directory")
 	outputDir := fs.String("output-dir", "sear-output", "where the job's outputs land on this machine")
+	var aws awsFlags
+	aws.register(fs)
 	if code, ok := parseFlags(fs, s, args); !ok {
 		return code
 	}
@@ -39,32 +47,80 @@ func runRun(ctx context.Context, s streams, args []string) int {
 	}
 	out := redact.NewWriter(s.stdout, mask)
 	defer out.Flush()
-	provider, err := providerFor(loaded.cluster)
+	runID := runID(s.env)
+	provider, err := providerFor(ctx, loaded.cluster, aws, s, out, runID)
 	if err != nil {
-		fmt.Fprintf(s.stderr, "sear run: %v\n", err)
+		fmt.Fprintf(s.stderr, "sear run: %s\n", redact.String(err.Error(), out.Secrets()))
 		return ExitFailure
 	}
 	res, err := run.Run(ctx, run.Options{
 		Runnable: loaded.runnable, Cluster: loaded.cluster, SecretsINI: ini,
-		Workspace: *workspace, OutputDir: *outputDir, RunID: s.env("GITHUB_RUN_ID"),
+		Workspace: *workspace, OutputDir: *outputDir, RunID: runID,
 		Repository: repository("", s.env), Provider: provider, Log: out, Abandon: s.abandon,
 		GitToken: s.env("GITHUB_TOKEN"), GitTokenHost: serverURL(s.env), SSHAgentSocket: s.env("SSH_AUTH_SOCK"),
 	})
 	out.Flush()
 	summary(out, loaded.cluster, res, *outputDir)
 	if err != nil {
-		fmt.Fprintf(s.stderr, "sear run: %s\n", redact.String(err.Error(), mask))
+		fmt.Fprintf(s.stderr, "sear run: %s\n", redact.String(err.Error(), out.Secrets()))
+		if c := loaded.cluster; c.Kind == config.AWS {
+			fmt.Fprintf(s.stderr, "sear run: if anything of run %s outlived this, `sear sweep --run-id %s` deletes it\n", runID, runID)
+		}
 		return ExitFailure
 	}
 	return ExitOK
 }
 
+// runID names this run on every resource it creates (tag sear:run-id),
+// so the post step or `sear sweep --run-id` finds them. In a workflow it
+// is the run and its attempt, unique per repository; elsewhere a random
+// one, printed by the run.
+func runID(env Env) string {
+	if id := env("GITHUB_RUN_ID"); id != "" {
+		if a := env("GITHUB_RUN_ATTEMPT"); a != "" {
+			return id + "-" + a
+		}
+		return id
+	}
+	b := make([]byte, 6)
+	rand.Read(b)
+	return "local-" + hex.EncodeToString(b)
+}
+
+// awsFlags are how a command gets AWS credentials.
+type awsFlags struct {
+	roleARN string
+	region  string
+}
+
+func (a *awsFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&a.roleARN, "aws-role-arn", "", "assume this IAM role with the workflow's OIDC token (default: the AWS SDK's credential chain)")
+	fs.StringVar(&a.region, "region", "", "the AWS region (default: the cluster file's region_name, then AWS_REGION)")
+}
+
+// awsConfig gets credentials, masking them in out as soon as they exist.
+func (a awsFlags) config(ctx context.Context, s streams, out *redact.Writer, region string) (aws.Config, error) {
+	if a.region != "" {
+		region = a.region
+	}
+	return awsauth.Config(ctx, awsauth.Options{Region: region, RoleARN: a.roleARN, Getenv: s.env, Mask: out.Add})
+}
+
 // providerFor picks where the nodes live from the cluster file's tag.
-func providerFor(c *config.Cluster) (cloud.Provider, error) {
+func providerFor(ctx context.Context, c *config.Cluster, a awsFlags, s streams, out *redact.Writer, runID string) (cloud.Provider, error) {
 	if c.Kind == config.Local {
 		return local.New(), nil
 	}
-	return nil, fmt.Errorf("%s: !AWSCluster runs are not in this build yet (the EC2 provider is being built); use sear plan to check the file, or a !LocalCluster to run here", c.File)
+	cfg, err := a.config(ctx, s, out, c.RegionName)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(out, "sear: run %s in %s\n", runID, cfg.Region)
+	creator := s.env("GITHUB_ACTOR")
+	if creator == "" {
+		creator = s.env("USER")
+	}
+	return ec2.New(cfg, ec2.Options{Log: out, CheckIPURL: s.env("SEAR_CHECKIP_URL"), Creator: creator}), nil
 }
 
 // summary prints the verdict, the phases and the metrics.

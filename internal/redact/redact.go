@@ -45,6 +45,30 @@ func NewWriter(w io.Writer, secrets []string) *Writer {
 	return rw
 }
 
+// Add masks secret from now on: credentials learned mid-run (an STS
+// session token) join the secrets given at the start.
+func (rw *Writer) Add(secret string) {
+	if secret == "" {
+		return
+	}
+	rw.mu.Lock()
+	defer rw.mu.Unlock()
+	rw.secrets = append(rw.secrets, []byte(secret))
+	sort.Slice(rw.secrets, func(i, j int) bool { return len(rw.secrets[i]) > len(rw.secrets[j]) })
+}
+
+// Secrets returns a copy of what the writer masks, for masking error
+// messages that do not pass through it.
+func (rw *Writer) Secrets() []string {
+	rw.mu.Lock()
+	defer rw.mu.Unlock()
+	out := make([]string, len(rw.secrets))
+	for i, s := range rw.secrets {
+		out[i] = string(s)
+	}
+	return out
+}
+
 // Write masks and forwards every complete line of p; the rest waits for its
 // newline, or for Flush.
 func (rw *Writer) Write(p []byte) (int, error) {

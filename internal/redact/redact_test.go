@@ -68,3 +68,20 @@ func FuzzWriter(f *testing.F) {
 		}
 	})
 }
+
+func TestAddMasksFromThenOn(t *testing.T) {
+	var out strings.Builder
+	w := NewWriter(&out, []string{"first"})
+	w.Write([]byte("first token-abc\n"))
+	w.Add("token-abc")
+	w.Add("")
+	w.Write([]byte("first token-abc token-abcdef\n"))
+	w.Flush()
+	want := "*** token-abc\n*** *** ***def\n"
+	if out.String() != want {
+		t.Errorf("got %q, want %q", out.String(), want)
+	}
+	if got := w.Secrets(); len(got) != 2 || got[0] != "token-abc" || got[1] != "first" {
+		t.Errorf("Secrets() = %q", got)
+	}
+}

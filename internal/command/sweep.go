@@ -1,0 +1,54 @@
+package command
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"time"
+
+	"github.com/sear-ci/sear/internal/cloud/ec2"
+	"github.com/sear-ci/sear/internal/redact"
+)
+
+// runSweep deletes what earlier runs left behind, found by tag: layer 4
+// of teardown (--expired, safe on a schedule) and the tool behind layer 2
+// (--run-id, the action's post step).
+func runSweep(ctx context.Context, s streams, args []string) int {
+	fs := flag.NewFlagSet("sweep", flag.ContinueOnError)
+	var a awsFlags
+	a.register(fs)
+	id := fs.String("run-id", "", "delete what the run with this id created (sear run prints it)")
+	expired := fs.Bool("expired", false, "delete what any run left past its sear:expires-at")
+	dryRun := fs.Bool("dry-run", false, "list what would be deleted; delete nothing")
+	if code, ok := parseFlags(fs, s, args); !ok {
+		return code
+	}
+	if (*id == "") == !*expired {
+		fmt.Fprintln(s.stderr, "sear sweep: give --run-id ID or --expired (one of them)")
+		fs.Usage()
+		return ExitUsage
+	}
+	out := redact.NewWriter(s.stdout, nil)
+	defer out.Flush()
+	cfg, err := a.config(ctx, s, out, "")
+	if err != nil {
+		fmt.Fprintf(s.stderr, "sear sweep: %s\n", redact.String(err.Error(), out.Secrets()))
+		return ExitFailure
+	}
+	// Like a teardown, a sweep that started finishes: a signal must not
+	// leave half the run's instances terminated and its group behind.
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Minute)
+	defer cancel()
+	res, err := ec2.Sweep(sctx, cfg, ec2.SweepOptions{RunID: *id, Expired: *expired, DryRun: *dryRun, Log: out})
+	out.Flush()
+	verb := "deleted"
+	if *dryRun {
+		verb = "would delete"
+	}
+	fmt.Fprintf(out, "sear sweep: %s %d instance(s) and %d security group(s) in %s\n", verb, len(res.Instances), len(res.SecurityGroups), res.Region)
+	if err != nil {
+		fmt.Fprintf(s.stderr, "sear sweep: %s\n", redact.String(err.Error(), out.Secrets()))
+		return ExitFailure
+	}
+	return ExitOK
+}
