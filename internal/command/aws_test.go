@@ -10,7 +10,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sear-ci/sear/internal/awsauth"
+	"github.com/sear-ci/sear/internal/cloud"
+	"github.com/sear-ci/sear/internal/cloud/ec2"
+	"github.com/sear-ci/sear/internal/config"
+	"github.com/sear-ci/sear/internal/keys"
 	"github.com/sear-ci/sear/internal/testworld/docker"
+	ec2state "github.com/sear-ci/sear/internal/testworld/ec2"
 	"github.com/sear-ci/sear/internal/testworld/world"
 )
 
@@ -134,5 +140,59 @@ max_duration: 5m
 	}
 	if insts, groups := live(w, runID); len(insts)+len(groups) > 0 {
 		t.Errorf("left alive after the run: instances %v, security groups %v", insts, groups)
+	}
+}
+
+// Layer 3 of teardown: a node whose runner vanished (nothing calls
+// Teardown) shuts itself down at its expiry, as sear's user data arms it,
+// and EC2 terminates it (InstanceInitiatedShutdownBehavior=terminate).
+func TestDeadMansSwitchTerminatesTheNode(t *testing.T) {
+	t.Parallel()
+	w := testWorld(t)
+	env := worldEnv(w, nil)
+	getenv := func(k string) string { return env[k] }
+	ctx := context.Background()
+	cfg, err := awsauth.Config(ctx, awsauth.Options{RoleARN: world.RoleARN, Getenv: getenv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := config.ParseCluster("cluster.yaml", []byte("!AWSCluster\nname: orphan\nfactories_num: 0\nfactories_type: t3.small\norchestrator_type: t3.small\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := keys.New(keys.Options{Nodes: 1, Lifetime: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := ec2.New(cfg, ec2.Options{CheckIPURL: env["SEAR_CHECKIP_URL"], Timing: ec2.Timing{Poll: 100 * time.Millisecond}})
+	// Within the minute: shutdown -h +1 is the shortest the switch arms.
+	expires := time.Now().Add(50 * time.Second)
+	nodes, err := p.Launch(ctx, cloud.Spec{Cluster: c, Keys: k, RunID: "orphan-1", Repository: world.DefaultRepository, ExpiresAt: expires})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Teardown(context.Background()) }) // only if the test failed before the switch
+	id := nodes[0].ID
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		var inst *ec2state.InstanceState
+		for _, i := range w.State().EC2.Instances {
+			if i.ID == id {
+				inst = &i
+			}
+		}
+		if inst != nil && inst.State == "terminated" {
+			if !strings.Contains(inst.StateReason, "InstanceInitiatedShutdown") {
+				t.Errorf("terminated for %q, want the instance's own shutdown", inst.StateReason)
+			}
+			if time.Now().Before(expires.Add(-5 * time.Second)) {
+				t.Errorf("terminated at %v, before its expiry %v", time.Now(), expires)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("instance %s still %v three minutes after launch; its deadline was %v", id, inst, expires)
+		}
+		time.Sleep(time.Second)
 	}
 }
