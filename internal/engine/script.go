@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"github.com/sear-ci/sear/internal/shell"
 	"maps"
 	"math"
 	"path"
@@ -63,7 +64,7 @@ func (e *Engine) startScript(rank int, wait time.Duration) string {
 	if s := e.flavor.setup(); s != "" {
 		b.WriteString(s + "\n")
 	}
-	fmt.Fprintf(&b, "d=%s\nmkdir -p \"$d\" || exit\n", quote(n.Dir))
+	fmt.Fprintf(&b, "d=%s\nmkdir -p \"$d\" || exit\n", shell.Quote(n.Dir))
 	fmt.Fprintf(&b, "if ! out=$({ %s; } 2>&1); then\n\tprintf '%%s\\n' \"$out\" >&2\n\texit %d\nfi\n", e.flavor.preflight().check, exitMissing)
 	for _, dm := range e.flavor.daemons(e, rank) {
 		b.WriteString(launch(dm))
@@ -139,7 +140,7 @@ for r in %s; do
 	fi
 	rm -f "$f"
 done
-`, aliveFunc+groupAliveFunc, quote(n.Dir), strings.Join(roles, " "), int(stopGrace/poll), seconds(poll))
+`, aliveFunc+groupAliveFunc, shell.Quote(n.Dir), strings.Join(roles, " "), int(stopGrace/poll), seconds(poll))
 }
 
 // aliveScript fails with exitDied, printing the daemon's role and the end
@@ -158,7 +159,7 @@ for r in %s; do
 	tail -n %d "$d/$r.log"
 	exit %d
 done
-`, aliveFunc, quote(n.Dir), strings.Join(roles, " "), logLines, exitDied)
+`, aliveFunc, shell.Quote(n.Dir), strings.Join(roles, " "), logLines, exitDied)
 }
 
 // readyScript runs the flavor's readyProgram for want workers and at most
@@ -168,13 +169,13 @@ func (e *Engine) readyScript(timeout time.Duration) string {
 	if s := e.flavor.setup(); s != "" {
 		b.WriteString(s + "\n")
 	}
-	fmt.Fprintf(&b, "exec python3 -c %s %d %d\n", quote(e.flavor.readyProgram()), e.flavor.want(e), max(int(math.Ceil(timeout.Seconds())), 1))
+	fmt.Fprintf(&b, "exec python3 -c %s %d %d\n", shell.Quote(e.flavor.readyProgram()), e.flavor.want(e), max(int(math.Ceil(timeout.Seconds())), 1))
 	return b.String()
 }
 
 // tailScript prints the end of a daemon's log.
 func (e *Engine) tailScript(rank int, role string) string {
-	return fmt.Sprintf("tail -n %d %s 2>&1", logLines, quote(e.logPath(rank, role)))
+	return fmt.Sprintf("tail -n %d %s 2>&1", logLines, shell.Quote(e.logPath(rank, role)))
 }
 
 func (e *Engine) logPath(rank int, role string) string {
@@ -192,18 +193,13 @@ func (e *Engine) daemonEnv(rank int) map[string]string {
 	return env
 }
 
-// quote returns s as one POSIX shell word.
-func quote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
 // join quotes each word of argv that needs it.
 func join(argv []string) string {
 	q := make([]string, len(argv))
 	for i, a := range argv {
 		q[i] = a
 		if a == "" || strings.ContainsFunc(a, needsQuote) {
-			q[i] = quote(a)
+			q[i] = shell.Quote(a)
 		}
 	}
 	return strings.Join(q, " ")

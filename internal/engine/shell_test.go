@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/sear-ci/sear/internal/shell"
 	"maps"
 	"math/rand/v2"
 	"os"
@@ -106,10 +107,10 @@ func dockerShell(container, user string) execShell {
 func prelude(env map[string]string, dir string) string {
 	var b strings.Builder
 	if dir != "" {
-		fmt.Fprintf(&b, "cd %s || exit\n", quote(dir))
+		fmt.Fprintf(&b, "cd %s || exit\n", shell.Quote(dir))
 	}
 	for _, k := range slices.Sorted(maps.Keys(env)) {
-		fmt.Fprintf(&b, "export %s=%s\n", k, quote(env[k]))
+		fmt.Fprintf(&b, "export %s=%s\n", k, shell.Quote(env[k]))
 	}
 	return b.String()
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/sear-ci/sear/internal/shell"
 	"io"
 	"os"
 	"path"
@@ -31,7 +32,7 @@ func (c *Client) WriteFile(ctx context.Context, p string, mode os.FileMode, data
 		"if cat >\"$t\" && chmod %04[3]o \"$t\" && mv -f -- \"$t\" %[4]s; then exit 0; fi\n"+
 		"rm -f -- \"$t\"\n"+
 		"exit 1",
-		quote(dashSafe(dir)), quote(dashSafe(tmp)), mode.Perm(), quote(dashSafe(p)))
+		shell.Quote(dashSafe(dir)), shell.Quote(dashSafe(tmp)), mode.Perm(), shell.Quote(dashSafe(p)))
 	return c.runCaptured(ctx, "write "+p, script, RunOptions{Stdin: bytes.NewReader(data)})
 }
 
@@ -42,7 +43,7 @@ func (c *Client) Upload(ctx context.Context, dir string, tarStream io.Reader) er
 	if dir == "" || strings.ContainsRune(dir, 0) {
 		return fmt.Errorf("ssh %s: upload: invalid directory %q", c.addr, dir)
 	}
-	d := quote(dashSafe(dir))
+	d := shell.Quote(dashSafe(dir))
 	script := fmt.Sprintf("mkdir -p -- %s && exec tar -x --no-same-owner -f - -C %s", d, d)
 	return c.runCaptured(ctx, "upload to "+dir, script, RunOptions{Stdin: tarStream})
 }
@@ -65,7 +66,7 @@ func (c *Client) Download(ctx context.Context, dir string, patterns []string, w 
 		}
 		words = append(words, word)
 	}
-	script := "exec bash -c " + quote(collectScript(dashSafe(dir), words))
+	script := "exec bash -c " + shell.Quote(collectScript(dashSafe(dir), words))
 	return c.runCaptured(ctx, "download from "+dir, script, RunOptions{Stdout: w})
 }
 
@@ -95,9 +96,9 @@ func globWord(p string) (string, error) {
 func collectScript(dir string, words []string) string {
 	quoted := make([]string, len(words))
 	for i, w := range words {
-		quoted[i] = quote(w)
+		quoted[i] = shell.Quote(w)
 	}
-	return "cd -- " + quote(dir) + " || exit\n" +
+	return "cd -- " + shell.Quote(dir) + " || exit\n" +
 		"shopt -s globstar nullglob\n" +
 		"set -o pipefail\n" +
 		"IFS=\n" +

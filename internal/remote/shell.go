@@ -2,6 +2,7 @@ package remote
 
 import (
 	"fmt"
+	"github.com/sear-ci/sear/internal/shell"
 	"maps"
 	"math/rand/v2"
 	"regexp"
@@ -15,9 +16,6 @@ import (
 // reopened:
 //
 //	it's  ->  'it'\''s'
-func quote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
 
 // envName is what a POSIX shell accepts as a variable name.
 var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
@@ -34,7 +32,7 @@ func prelude(env map[string]string, dir string) (string, error) {
 		if strings.HasPrefix(dir, "-") {
 			dir = "./" + dir // not an option of cd
 		}
-		fmt.Fprintf(&b, "cd %s || exit\n", quote(dir))
+		fmt.Fprintf(&b, "cd %s || exit\n", shell.Quote(dir))
 	}
 	for _, name := range slices.Sorted(maps.Keys(env)) {
 		if !envName.MatchString(name) {
@@ -44,7 +42,7 @@ func prelude(env map[string]string, dir string) (string, error) {
 			// The value is never quoted back: it might be anything.
 			return "", fmt.Errorf("environment variable %s: its value contains a NUL byte, which no environment can hold", name)
 		}
-		fmt.Fprintf(&b, "export %s=%s\n", name, quote(env[name]))
+		fmt.Fprintf(&b, "export %s=%s\n", name, shell.Quote(env[name]))
 	}
 	return b.String(), nil
 }
@@ -68,7 +66,7 @@ func wrap(script, tag string) string {
 		"exec 3<&0\n" +
 		"{\n" + script + "\n} <&3 3<&- &\n" +
 		"wait $!\n"
-	return "exec /bin/sh -c " + quote(inner)
+	return "exec /bin/sh -c " + shell.Quote(inner)
 }
 
 // newTag returns a tag no other run carries: "sear-run-" and 16 hex digits.
@@ -86,7 +84,7 @@ func newTag() string {
 // under sshd); otherwise only the wrapper, whose trap does the rest.
 func killScript(tag, sig string) string {
 	pattern := tag[:len(tag)-1] + "[" + tag[len(tag)-1:] + "]"
-	return "for f in $(grep -lsE -- " + quote(pattern) + " /proc/[0-9]*/cmdline); do\n" +
+	return "for f in $(grep -lsE -- " + shell.Quote(pattern) + " /proc/[0-9]*/cmdline); do\n" +
 		"  pid=${f#/proc/}; pid=${pid%/cmdline}\n" +
 		"  read -r _ _ _ _ pgid _ < \"/proc/$pid/stat\" || continue\n" +
 		"  if [ \"$pgid\" = \"$pid\" ]; then kill -s " + sig + " -- \"-$pid\"; else kill -s " + sig + " \"$pid\"; fi\n" +

@@ -1,6 +1,7 @@
 package remote
 
 import (
+	"github.com/sear-ci/sear/internal/shell"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -18,7 +19,7 @@ func FuzzQuote(f *testing.F) {
 		if strings.ContainsRune(s, 0) {
 			t.Skip("no shell word holds a NUL")
 		}
-		out, err := exec.Command("/bin/sh", "-c", "printf %s "+quote(s)).Output()
+		out, err := exec.Command("/bin/sh", "-c", "printf %s "+shell.Quote(s)).Output()
 		if err != nil || string(out) != s {
 			t.Fatalf("sh read %q back as %q (%v)", s, out, err)
 		}

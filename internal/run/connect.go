@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/sear-ci/sear/internal/shell"
 	"net"
 	"path"
 	"sync"
@@ -94,9 +95,9 @@ func (st *state) deliver(ctx context.Context, n cloud.Node, kn *keys.Node) error
 	// Nodes reach each other over SSH with the internal key (Flambé's
 	// orchestrator does); its public half joins the authorized keys.
 	prep := fmt.Sprintf("umask 077 && mkdir -p %s %s && touch %s && (grep -qxF %s %s || echo %s >> %s)",
-		shellQuote(l.TLS), shellQuote(path.Join(n.Home, ".ssh")), shellQuote(path.Join(n.Home, ".ssh", "authorized_keys")),
-		shellQuote(st.keys.Internal.AuthorizedKey()), shellQuote(path.Join(n.Home, ".ssh", "authorized_keys")),
-		shellQuote(st.keys.Internal.AuthorizedKey()), shellQuote(path.Join(n.Home, ".ssh", "authorized_keys")))
+		shell.Quote(l.TLS), shell.Quote(path.Join(n.Home, ".ssh")), shell.Quote(path.Join(n.Home, ".ssh", "authorized_keys")),
+		shell.Quote(st.keys.Internal.AuthorizedKey()), shell.Quote(path.Join(n.Home, ".ssh", "authorized_keys")),
+		shell.Quote(st.keys.Internal.AuthorizedKey()), shell.Quote(path.Join(n.Home, ".ssh", "authorized_keys")))
 	if err := c.Run(ctx, prep, remote.RunOptions{}); err != nil {
 		return fmt.Errorf("prepare key directories: %w", err)
 	}

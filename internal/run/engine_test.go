@@ -3,6 +3,7 @@ package run
 import (
 	"context"
 	"errors"
+	"github.com/sear-ci/sear/internal/shell"
 	"os"
 	"path"
 	"path/filepath"
@@ -79,7 +80,7 @@ func engineSteps(extra ...pipeline.Step[state]) []pipeline.Step[state] {
 
 func makeWorkDirs(ctx context.Context, st *state) error {
 	return st.eachNode(ctx, func(ctx context.Context, n cloud.Node) error {
-		return st.conns[n.Rank].Run(ctx, "mkdir -p "+shellQuote(st.layout[n.Rank].Work), remote.RunOptions{})
+		return st.conns[n.Rank].Run(ctx, "mkdir -p "+shell.Quote(st.layout[n.Rank].Work), remote.RunOptions{})
 	})
 }
 

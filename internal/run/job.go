@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/sear-ci/sear/internal/shell"
 	"io"
 	"path"
 	"strconv"
@@ -102,8 +103,8 @@ mkdir -p %[1]s %[2]s
 rm -f %[1]s/exit %[1]s/log
 : > %[1]s/log
 setsid sh -c '"$@" >> "$0/log" 2>&1 < /dev/null; echo $? > "$0/exit.tmp"; mv "$0/exit.tmp" "$0/exit"' %[1]s %[3]s > /dev/null 2>&1 < /dev/null &
-echo $! > %[1]s/pid`, shellQuote(l.Job), shellQuote(l.Output), shellJoin(st.command()))
-	st.logf("sear: running %s", shellJoin(st.command()))
+echo $! > %[1]s/pid`, shell.Quote(l.Job), shell.Quote(l.Output), shell.Join(st.command()))
+	st.logf("sear: running %s", shell.Join(st.command()))
 	if err := st.conns[n.Rank].Run(ctx, script, remote.RunOptions{Env: st.env(n), Dir: l.Work}); err != nil {
 		return fmt.Errorf("start the job on %s: %w", n.Name, err)
 	}
@@ -137,19 +138,19 @@ func (st *state) follow(ctx context.Context, n cloud.Node) (int, error) {
 
 func (st *state) tailOnce(ctx context.Context, n cloud.Node, offset *int64) error {
 	l := st.layout[n.Rank]
-	cmd := fmt.Sprintf("exec tail -c +%d -s 0.2 --pid=\"$(cat %s/pid)\" -f %s/log", *offset+1, shellQuote(l.Job), shellQuote(l.Job))
+	cmd := fmt.Sprintf("exec tail -c +%d -s 0.2 --pid=\"$(cat %s/pid)\" -f %s/log", *offset+1, shell.Quote(l.Job), shell.Quote(l.Job))
 	w := &countingWriter{w: st.opts.Log, n: offset}
 	return st.conns[n.Rank].Run(ctx, cmd, remote.RunOptions{Stdout: w})
 }
 
 func (st *state) tailRest(ctx context.Context, n cloud.Node, offset *int64) {
 	l := st.layout[n.Rank]
-	cmd := fmt.Sprintf("tail -c +%d %s/log", *offset+1, shellQuote(l.Job))
+	cmd := fmt.Sprintf("tail -c +%d %s/log", *offset+1, shell.Quote(l.Job))
 	st.conns[n.Rank].Run(ctx, cmd, remote.RunOptions{Stdout: &countingWriter{w: st.opts.Log, n: offset}})
 }
 
 func (st *state) exitStatus(ctx context.Context, n cloud.Node) (int, bool) {
-	out, err := st.conns[n.Rank].Output(ctx, "cat "+shellQuote(path.Join(st.layout[n.Rank].Job, "exit"))+" 2>/dev/null || true")
+	out, err := st.conns[n.Rank].Output(ctx, "cat "+shell.Quote(path.Join(st.layout[n.Rank].Job, "exit"))+" 2>/dev/null || true")
 	if err != nil {
 		return -1, false
 	}
@@ -179,7 +180,7 @@ func (st *state) stop(ctx context.Context, n cloud.Node) {
 	cmd := fmt.Sprintf(`p=$(cat %s) || exit 0
 kill -s TERM -- "-$p" 2>/dev/null || exit 0
 for i in 1 2 3 4 5 6 7 8 9 10; do kill -s 0 -- "-$p" 2>/dev/null || exit 0; sleep 1; done
-kill -s KILL -- "-$p" 2>/dev/null || true`, shellQuote(pid))
+kill -s KILL -- "-$p" 2>/dev/null || true`, shell.Quote(pid))
 	if err := st.conns[n.Rank].Run(ctx, cmd, remote.RunOptions{}); err != nil {
 		st.logf("sear: could not stop the job on %s: %v (the cluster's teardown ends it)", n.Name, err)
 	}

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/sear-ci/sear/internal/shell"
 	"io"
 	"io/fs"
 	"os"
@@ -50,7 +51,7 @@ func upload(ctx context.Context, st *state) error {
 			return nil
 		}
 		dir := path.Dir(l.Secrets)
-		if err := c.Run(ctx, "umask 077 && mkdir -p "+shellQuote(dir), remote.RunOptions{}); err != nil {
+		if err := c.Run(ctx, "umask 077 && mkdir -p "+shell.Quote(dir), remote.RunOptions{}); err != nil {
 			return fmt.Errorf("make the secrets directory: %w", err)
 		}
 		if err := c.WriteFile(ctx, l.Secrets, 0o600, st.opts.SecretsINI); err != nil {
@@ -71,7 +72,7 @@ func removeSecrets(ctx context.Context, st *state) error {
 			return nil
 		}
 		dir := path.Dir(st.layout[n.Rank].Secrets)
-		return st.conns[n.Rank].Run(ctx, "rm -rf "+shellQuote(dir), remote.RunOptions{})
+		return st.conns[n.Rank].Run(ctx, "rm -rf "+shell.Quote(dir), remote.RunOptions{})
 	})
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"github.com/sear-ci/sear/internal/shell"
 	"net"
 	"os"
 	"path"
@@ -83,7 +84,7 @@ func rotateHostKey(ctx context.Context, sh nodeShell, node cloud.Node, key *keys
 // reloads the same way (ExecReload: kill -HUP $MAINPID); systemctl is the
 // fallback where the pid file is elsewhere.
 func rotateScript(dir, port, served string, s sshdSetup) string {
-	q := shellQuote
+	q := shell.Quote
 	return strings.Join([]string{
 		"set -eu",
 		// cloud-init may still be in its config and final stages, whose
@@ -117,9 +118,4 @@ func sshPort(addr string) string {
 		return port
 	}
 	return "22"
-}
-
-// shellQuote quotes s for a POSIX shell.
-func shellQuote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
