@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/sear-ci/sear/internal/report"
 	"io"
 	"math"
 	"os"
@@ -14,15 +15,12 @@ import (
 	"strings"
 )
 
-// Metrics are the job's metrics.json: a name to a number, or to a list of
-// numbers (a curve).
-type Metrics map[string]Metric
-
-// Metric is one number or one curve.
-type Metric struct {
-	Value  *float64
-	Series []float64
-}
+// Metrics are the job's metrics.json, in the report's model: the run
+// reads them, the report shows them, one type for both.
+type (
+	Metrics = report.Metrics
+	Metric  = report.Metric
+)
 
 // collect brings the output directory and the cluster's outputs globs back
 // to this machine, then reads metrics.json.
@@ -145,25 +143,4 @@ func parseMetric(v json.RawMessage) (Metric, bool) {
 		return Metric{Series: s}, true
 	}
 	return Metric{}, false
-}
-
-// Names lists the metric names in order.
-func (m Metrics) Names() []string {
-	names := make([]string, 0, len(m))
-	for n := range m {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
-
-// Last is the metric's value, or its curve's last point.
-func (m Metric) Last() (float64, bool) {
-	switch {
-	case m.Value != nil:
-		return *m.Value, true
-	case len(m.Series) > 0:
-		return m.Series[len(m.Series)-1], true
-	}
-	return 0, false
 }

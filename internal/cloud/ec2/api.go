@@ -126,14 +126,7 @@ func (t Timing) poller() *poller { return &poller{next: t.Poll, max: t.MaxPoll} 
 func (p *poller) wait(ctx context.Context) bool {
 	d := p.next
 	p.next = min(p.next+p.next/2, p.max)
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
+	return sleepCtx(ctx, d)
 }
 
 // chunks splits ids into lists of at most n: EC2 takes at most 200 values
