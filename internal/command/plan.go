@@ -59,6 +59,13 @@ func (f *inputFlags) load(s streams) (*inputs, bool) {
 	for _, p := range problems {
 		fmt.Fprintln(s.stderr, pretty(p))
 	}
+	// Warnings (a secret left out, say) matter to every command that
+	// reads the secrets, so they are printed here, once.
+	if in.secrets != nil {
+		for _, w := range in.secrets.Warnings {
+			fmt.Fprintf(s.stderr, "warning: %s\n", w)
+		}
+	}
 	return in, len(problems) == 0
 }
 
@@ -109,9 +116,6 @@ func runPlan(_ context.Context, s streams, args []string) int {
 	if !ok {
 		return ExitFailure
 	}
-	for _, w := range secretWarnings(loaded.secrets) {
-		fmt.Fprintf(s.stderr, "warning: %s\n", w)
-	}
 	p := plan.Make(plan.Input{
 		Runnable: loaded.runnable, Cluster: loaded.cluster, Secrets: secretsShape(loaded.secrets),
 		Repository: repository(*repo, s.env), Region: region(s.env),
@@ -125,13 +129,6 @@ func runPlan(_ context.Context, s streams, args []string) int {
 		return ExitFailure
 	}
 	return ExitOK
-}
-
-func secretWarnings(f *secrets.File) []string {
-	if f == nil {
-		return nil
-	}
-	return f.Warnings
 }
 
 func secretsShape(f *secrets.File) *plan.Secrets {

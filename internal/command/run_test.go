@@ -102,3 +102,20 @@ func between(s, start, end string) string {
 	}
 	return s
 }
+
+// sear run warns about the secrets as sear plan does: an include pattern
+// that matches nothing is a likely typo.
+func TestRunWarnsAboutSecrets(t *testing.T) {
+	t.Parallel()
+	dir := workspace(t, "print('ok')\n", "!LocalCluster\nname: warned\n")
+	js := filepath.Join(dir, "secrets.json")
+	os.WriteFile(js, []byte(`{"API__TOKEN":"t-123456"}`), 0o600)
+	code, stdout, stderr := sear(t, nil, "run", "--runnable", dir+"/runnable.yaml", "--cluster", dir+"/cluster.yaml",
+		"--secrets-json", js, "--secrets-include", "API__TOKEN,NOPE_*", "--workspace", dir, "--output-dir", t.TempDir())
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stderr, "warning: ") || !strings.Contains(stderr, "NOPE_*") {
+		t.Errorf("no warning about the pattern that matched nothing:\n%s", stderr)
+	}
+}
