@@ -92,6 +92,17 @@ type Cluster struct {
 // Nodes is the number of nodes: the orchestrator and its factories.
 func (c *Cluster) Nodes() int { return 1 + c.FactoriesNum }
 
+// ExpiryMargin is the part of a cluster's lifetime that is neither booting
+// nor the job: uploading, setup, collecting outputs and teardown.
+const ExpiryMargin = 15 * time.Minute
+
+// Lifetime is how long the cluster's nodes may live from launch: up to
+// ready_timeout to come up, max_duration for the job, and ExpiryMargin.
+// It sets the nodes' own shutdown deadline and sear:expires-at, so it must
+// cover the slowest run sear itself would allow, or the dead-man's switch
+// would end a job still inside its max_duration.
+func (c *Cluster) Lifetime() time.Duration { return c.ReadyTimeout + c.MaxDuration + ExpiryMargin }
+
 // flambeAWSFields are AWSCluster's constructor parameters in Flambé, which a
 // Flambé project's cluster file may use verbatim.
 var flambeAWSFields = []string{

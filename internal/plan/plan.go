@@ -17,11 +17,6 @@ import (
 // launch, since AMI ids differ per region and change with every release.
 const DefaultAMI = "latest Canonical Ubuntu 22.04 LTS (resolved at launch)"
 
-// ExpiryMargin is added to max_duration for the instances' own shutdown
-// deadline and the sear:expires-at tag: the job is ended at max_duration,
-// the margin leaves room for collecting outputs and teardown.
-const ExpiryMargin = 15 * time.Minute
-
 // Plan is what a run would do. Field names are stable: --json prints them.
 type Plan struct {
 	Runnable  Runnable          `json:"runnable"`
@@ -125,7 +120,7 @@ func Make(in Input) *Plan {
 	p.Lifetime = Lifetime{
 		ReadyTimeout: Duration(c.ReadyTimeout),
 		MaxDuration:  Duration(c.MaxDuration),
-		ExpiresAfter: Duration(c.MaxDuration + ExpiryMargin),
+		ExpiresAfter: Duration(c.Lifetime()),
 	}
 	if c.Kind == config.AWS {
 		p.Tags = tags(c, in.Repository)
@@ -226,7 +221,7 @@ func tags(c *config.Cluster, repo string) map[string]string {
 		"creator": creator, "Purpose": "flambe", "Cluster-Name": c.Name,
 		"Role": "Orchestrator | Factory", "Name": c.Name + "_orchestrator | " + c.Name + "_factory_<i>",
 		"sear:cluster-id": "<generated per run>", "sear:run-id": "<GITHUB_RUN_ID, or generated>",
-		"sear:repository": repo, "sear:expires-at": "<start + " + Duration(c.MaxDuration+ExpiryMargin) + ", RFC 3339>",
+		"sear:repository": repo, "sear:expires-at": "<start + " + Duration(c.Lifetime()) + ", RFC 3339>",
 	}
 	for k, v := range c.Tags {
 		t[k] = v

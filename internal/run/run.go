@@ -178,7 +178,7 @@ func (st *state) logf(format string, args ...any) {
 }
 
 func makeKeys(_ context.Context, st *state) error {
-	k, err := keys.New(keys.Options{Nodes: st.opts.Cluster.Nodes(), Lifetime: st.opts.Cluster.MaxDuration, Now: st.opts.Now})
+	k, err := keys.New(keys.Options{Nodes: st.opts.Cluster.Nodes(), Lifetime: st.opts.Cluster.Lifetime(), Now: st.opts.Now})
 	if err != nil {
 		return fmt.Errorf("make the cluster's keys: %w", err)
 	}
@@ -189,7 +189,7 @@ func makeKeys(_ context.Context, st *state) error {
 func launch(ctx context.Context, st *state) error {
 	spec := cloud.Spec{
 		Cluster: st.opts.Cluster, Keys: st.keys, RunID: st.opts.RunID, Repository: st.opts.Repository,
-		ExpiresAt: st.opts.Now().Add(st.opts.Cluster.MaxDuration + 15*time.Minute),
+		ExpiresAt: st.opts.Now().Add(st.opts.Cluster.Lifetime()),
 	}
 	nodes, err := st.opts.Provider.Launch(ctx, spec)
 	st.nodes, st.result.Nodes = nodes, nodes

@@ -68,7 +68,7 @@ type user struct {
 // would not exist yet, and the fallback "shutdown -h +5" would create
 // /run/nologin at once (shutdown does so five minutes before the time),
 // refusing every SSH login of the default user. The expiry is far enough
-// out (the run's max_duration plus a margin) that nologin only comes
+// out (ready_timeout + max_duration + a margin: config.Cluster.Lifetime) that nologin only comes
 // after sear is done with the node.
 const deadlineScript = `expires=%d
 now=$(date +%%s)
