@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/sear-ci/sear/internal/pause"
 	"io"
 	"net/http"
 	"net/url"
@@ -94,7 +95,7 @@ func (s *tokenSource) fetch(ctx context.Context) (string, claims, error) {
 	var err error
 	for attempt := 0; attempt < tokenAttempts; attempt++ {
 		if attempt > 0 {
-			if err := sleep(ctx, s.backoff<<(attempt-1)); err != nil {
+			if err := pause.For(ctx, s.backoff<<(attempt-1)); err != nil {
 				return "", claims{}, fmt.Errorf("request an OIDC token: %w", err)
 			}
 		}
@@ -107,17 +108,6 @@ func (s *tokenSource) fetch(ctx context.Context) (string, claims, error) {
 		}
 	}
 	return "", claims{}, err
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // fetchOnce makes one request; retry says whether another might succeed.

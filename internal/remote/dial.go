@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/sear-ci/sear/internal/pause"
 	"io"
 	"math/rand/v2"
 	"net"
@@ -85,7 +86,7 @@ func Dial(ctx context.Context, t Target, opts DialOptions) (*Client, error) {
 		last = err
 		d := wait.step()
 		opts.Log("ssh %s: %s; retrying in %s", t.Addr, cause(err), d.Round(time.Millisecond))
-		if !sleep(ctx, d) {
+		if pause.For(ctx, d) != nil {
 			return nil, unreachable(t.Addr, time.Since(start), last, nil, ctx.Err())
 		}
 	}
@@ -253,16 +254,4 @@ func (b *backoff) step() time.Duration {
 	d := b.next
 	b.next = min(2*b.next, b.max)
 	return d - d/4 + rand.N(d/2+1)
-}
-
-// sleep waits d unless ctx ends first, and says whether it waited.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }

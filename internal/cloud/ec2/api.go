@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/sear-ci/sear/internal/pause"
 	"io"
 	"strings"
 	"time"
@@ -126,7 +127,7 @@ func (t Timing) poller() *poller { return &poller{next: t.Poll, max: t.MaxPoll} 
 func (p *poller) wait(ctx context.Context) bool {
 	d := p.next
 	p.next = min(p.next+p.next/2, p.max)
-	return sleepCtx(ctx, d)
+	return pause.For(ctx, d) == nil
 }
 
 // chunks splits ids into lists of at most n: EC2 takes at most 200 values

@@ -3,6 +3,7 @@ package ec2
 import (
 	"context"
 	"fmt"
+	"github.com/sear-ci/sear/internal/pause"
 	"io"
 	"net/http"
 	"net/netip"
@@ -44,7 +45,7 @@ func runnerAddress(ctx context.Context, client *http.Client, url string) (netip.
 		if addr, final, err = checkIP(ctx, client, url); err == nil {
 			return addr, nil
 		}
-		if final || attempt == checkIPAttempts || !sleepCtx(ctx, time.Duration(attempt)*500*time.Millisecond) {
+		if final || attempt == checkIPAttempts || pause.For(ctx, time.Duration(attempt)*500*time.Millisecond) != nil {
 			break
 		}
 	}
@@ -86,16 +87,4 @@ func abbreviate(s string, n int) string {
 		return s[:n] + "…"
 	}
 	return s
-}
-
-// sleepCtx waits d unless ctx ends first, and says whether it waited.
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/sear-ci/sear/internal/pause"
 	"net/http"
 	"strconv"
 	"strings"
@@ -44,7 +45,7 @@ func (rp *Reporter) call(ctx context.Context, doing string, repeatable bool, f f
 			return fmt.Errorf("%s: %s for %s, longer than sear waits (%s): %w",
 				doing, why, wait.Round(time.Second), rp.opts.MaxWait, err)
 		}
-		if serr := sleep(ctx, wait); serr != nil {
+		if serr := pause.For(ctx, wait); serr != nil {
 			return fmt.Errorf("%s: stopped while waiting out %s: %w", doing, why, serr)
 		}
 	}
@@ -81,17 +82,6 @@ func retryAfter(h http.Header) time.Duration {
 		return time.Duration(s) * time.Second
 	}
 	return secondaryDefault
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return context.Cause(ctx)
-	}
 }
 
 // describe phrases an API error for the person reading the log. A 422

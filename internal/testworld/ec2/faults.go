@@ -2,6 +2,7 @@ package ec2
 
 import (
 	"context"
+	"github.com/sear-ci/sear/internal/pause"
 	"time"
 )
 
@@ -55,14 +56,8 @@ func (s *Server) delay(ctx context.Context) {
 	s.mu.Lock()
 	d := s.faults.Latency
 	s.mu.Unlock()
-	if d <= 0 {
-		return
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-ctx.Done():
+	if d > 0 {
+		pause.For(ctx, d) // a client that went away ends the latency
 	}
 }
 

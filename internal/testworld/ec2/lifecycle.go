@@ -2,6 +2,7 @@ package ec2
 
 import (
 	"context"
+	"github.com/sear-ci/sear/internal/pause"
 	"time"
 )
 
@@ -34,17 +35,7 @@ func (s *Server) spawn(f func()) {
 // sleep waits d, or less if the server closes; it reports whether the full
 // wait happened.
 func (s *Server) sleep(d time.Duration) bool {
-	if d <= 0 {
-		return s.ctx.Err() == nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-s.ctx.Done():
-		return false
-	}
+	return pause.For(s.ctx, d) == nil
 }
 
 // startBoot hands a new instance to the backend; the caller holds s.mu.

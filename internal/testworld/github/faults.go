@@ -1,6 +1,7 @@
 package github
 
 import (
+	"github.com/sear-ci/sear/internal/pause"
 	"math"
 	"net/http"
 	"slices"
@@ -56,14 +57,8 @@ func (s *Server) pause(r *http.Request) {
 	s.mu.Lock()
 	d := s.faults.Latency
 	s.mu.Unlock()
-	if d <= 0 {
-		return
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-r.Context().Done():
+	if d > 0 {
+		pause.For(r.Context(), d) // a client that gave up ends the latency
 	}
 }
 

@@ -3,6 +3,7 @@ package world
 import (
 	"context"
 	"fmt"
+	"github.com/sear-ci/sear/internal/pause"
 	"sync"
 	"time"
 
@@ -59,12 +60,8 @@ func (b *bootDelayer) get() time.Duration {
 // Start waits out the slow-boot fault, then starts the instance. EC2 cancels ctx when it closes.
 func (b *bootDelayer) Start(ctx context.Context, spec ec2.LaunchSpec) (string, error) {
 	if d := b.get(); d > 0 {
-		t := time.NewTimer(d)
-		defer t.Stop()
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			return "", fmt.Errorf("boot of %s abandoned: %w", spec.InstanceID, ctx.Err())
+		if err := pause.For(ctx, d); err != nil {
+			return "", fmt.Errorf("boot of %s abandoned: %w", spec.InstanceID, err)
 		}
 	}
 	return b.Backend.Start(ctx, spec)
