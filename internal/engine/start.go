@@ -88,7 +88,7 @@ func (e *Engine) Start(ctx context.Context, shells []Shell) (*Ready, error) {
 
 // startNode runs node rank's start script and explains its failure.
 func (e *Engine) startNode(ctx context.Context, sh Shell, rank int, deadline time.Time) error {
-	var out syncBuffer
+	var out bytes.Buffer
 	opts := remote.RunOptions{Env: e.daemonEnv(rank), Dir: e.opts.Nodes[rank].Work, Stdout: &out, Stderr: &out}
 	err := sh.Run(ctx, e.startScript(rank, time.Until(deadline)), opts)
 	if err == nil {
@@ -165,7 +165,7 @@ func (e *Engine) watch(ctx context.Context, shells []Shell) error {
 }
 
 func (e *Engine) alive(ctx context.Context, sh Shell, rank int) error {
-	var out syncBuffer
+	var out bytes.Buffer
 	err := sh.Run(ctx, e.aliveScript(rank), remote.RunOptions{Stdout: &out, Stderr: &out})
 	var ee *remote.ExitError
 	if !errors.As(err, &ee) || ee.Status != exitDied {
@@ -177,7 +177,7 @@ func (e *Engine) alive(ctx context.Context, sh Shell, rank int) error {
 
 // check runs the ready program on the orchestrator.
 func (e *Engine) check(ctx context.Context, shells []Shell, deadline time.Time) (*Ready, error) {
-	var stdout, stderr syncBuffer
+	var stdout, stderr bytes.Buffer
 	opts := remote.RunOptions{Env: e.daemonEnv(0), Dir: e.opts.Nodes[0].Work, Stdout: &stdout, Stderr: &stderr}
 	err := shells[0].Run(ctx, e.readyScript(time.Until(deadline)), opts)
 	var ee *remote.ExitError
@@ -267,7 +267,7 @@ func (e *Engine) each(ctx context.Context, ranks []int, fn func(ctx context.Cont
 
 // output runs script and returns its output, stdout and stderr together.
 func output(ctx context.Context, sh Shell, script string) (string, error) {
-	var out syncBuffer
+	var out bytes.Buffer
 	err := sh.Run(ctx, script, remote.RunOptions{Stdout: &out, Stderr: &out})
 	if err != nil && out.Len() > 0 {
 		err = fmt.Errorf("%w\n%s", err, excerpt(out.String()))
@@ -307,35 +307,4 @@ func excerpt(log string) string {
 func lastLine(s string) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	return strings.TrimSpace(lines[len(lines)-1])
-}
-
-// syncBuffer is a bytes.Buffer safe for the two goroutines that copy a
-// command's stdout and stderr.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func (b *syncBuffer) Bytes() []byte {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return bytes.Clone(b.buf.Bytes())
-}
-
-func (b *syncBuffer) Len() int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Len()
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/ssh"
@@ -23,8 +24,12 @@ const (
 
 // RunOptions are a command's streams, environment and directory.
 type RunOptions struct {
-	Stdin          io.Reader // nil: the command reads EOF at once
-	Stdout, Stderr io.Writer // nil: discarded
+	Stdin io.Reader // nil: the command reads EOF at once
+	// Stdout and Stderr receive the command's output; nil discards it.
+	// One writer for both is safe, as with os/exec: it then sees one
+	// write at a time, although the two streams are copied on goroutines
+	// of their own.
+	Stdout, Stderr io.Writer
 	// Env is exported before the command runs. It travels in the command
 	// line, so it must never carry a secret: anyone on the node may read a
 	// command line (ps, /proc). Secrets go as file contents (WriteFile).
@@ -102,6 +107,10 @@ func (c *Client) run(ctx context.Context, what, script string, opts RunOptions) 
 	}
 	defer sess.Close()
 	sess.Stdin, sess.Stdout, sess.Stderr = opts.Stdin, opts.Stdout, opts.Stderr
+	if opts.Stdout != nil && opts.Stdout == opts.Stderr {
+		w := &serialWriter{w: opts.Stdout}
+		sess.Stdout, sess.Stderr = w, w
+	}
 	tag := newTag()
 	if err := sess.Start(wrap(pre+script, tag)); err != nil {
 		return c.failed(what, err)
@@ -230,3 +239,16 @@ func (t *tail) Write(p []byte) (int, error) {
 
 // Bytes returns what was kept.
 func (t *tail) Bytes() []byte { return t.buf }
+
+// serialWriter lets the session's stdout and stderr copiers share one
+// writer.
+type serialWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *serialWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}

@@ -148,3 +148,24 @@ func readPid(t *testing.T, path string) int {
 	t.Fatalf("no pid in %s", path)
 	return 0
 }
+
+// One plain buffer for both streams, as os/exec allows: the race detector
+// sees no concurrent writes, and every line arrives.
+func TestRunOneWriterForBothStreams(t *testing.T) {
+	t.Parallel()
+	n := newNode(t)
+	c := n.dial(t)
+	var out bytes.Buffer
+	cmd := `i=0; while [ $i -lt 200 ]; do echo "out $i"; echo "err $i" >&2; i=$((i + 1)); done`
+	if err := c.Run(context.Background(), cmd, RunOptions{Stdout: &out, Stderr: &out}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"out 0\n", "err 0\n", "out 199\n", "err 199\n"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+	if got := strings.Count(out.String(), "\n"); got != 400 {
+		t.Errorf("%d lines, want 400", got)
+	}
+}

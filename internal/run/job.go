@@ -10,7 +10,6 @@ import (
 	"path"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/sear-ci/sear/internal/cloud"
@@ -32,9 +31,7 @@ func setup(ctx context.Context, st *state) error {
 	}
 	return st.eachNode(ctx, func(ctx context.Context, n cloud.Node) error {
 		for _, cmd := range cmds {
-			// One writer for both: the SSH client copies stdout and
-			// stderr on goroutines of their own.
-			var out syncBuffer
+			var out bytes.Buffer // remote serializes one writer shared by both streams
 			err := st.conns[n.Rank].Run(ctx, cmd, remote.RunOptions{Env: st.env(n), Dir: st.layout[n.Rank].Work, Stdout: &out, Stderr: &out})
 			if err != nil {
 				return fmt.Errorf("setup command %q failed: %w\n%s", cmd, err, tail(out.String(), 20))
@@ -201,22 +198,4 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	k, err := c.w.Write(p)
 	*c.n += int64(k)
 	return k, err
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
