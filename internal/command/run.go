@@ -109,6 +109,9 @@ func (a awsFlags) config(ctx context.Context, s streams, out *redact.Writer, reg
 // providerFor picks where the nodes live from the cluster file's tag.
 func providerFor(ctx context.Context, c *config.Cluster, a awsFlags, s streams, out *redact.Writer, runID string) (cloud.Provider, error) {
 	if c.Kind == config.Local {
+		if a.roleARN != "" || a.region != "" {
+			fmt.Fprintf(s.stderr, "warning: %s is a !LocalCluster: --aws-role-arn and --region are not used\n", c.File)
+		}
 		return local.New(), nil
 	}
 	cfg, err := a.config(ctx, s, out, c.RegionName)

@@ -119,3 +119,18 @@ func TestRunWarnsAboutSecrets(t *testing.T) {
 		t.Errorf("no warning about the pattern that matched nothing:\n%s", stderr)
 	}
 }
+
+// AWS flags on a local cluster would do nothing: say so rather than
+// leave the user thinking a role was assumed.
+func TestRunWarnsAboutAWSFlagsOnALocalCluster(t *testing.T) {
+	t.Parallel()
+	dir := workspace(t, "print('ok')\n", "!LocalCluster\nname: here\n")
+	code, stdout, stderr := sear(t, nil, "run", "--runnable", dir+"/runnable.yaml", "--cluster", dir+"/cluster.yaml",
+		"--aws-role-arn", "arn:aws:iam::123456789012:role/x", "--workspace", dir, "--output-dir", t.TempDir())
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stderr, "is a !LocalCluster: --aws-role-arn and --region are not used") {
+		t.Errorf("no warning:\n%s", stderr)
+	}
+}
