@@ -139,3 +139,44 @@ func one(s string) []string {
 	}
 	return []string{s}
 }
+
+// query is what one Describe* call needs beyond the steps every one of
+// them takes (filters, paging, DryRun, selection, in EC2's order of
+// checks): the names it was given, how to select and read its resources.
+type query[T any] struct {
+	named      []string // ids (and names) the call gives; MaxResults may not go with them
+	namedParam string   // the parameter named in that error, e.g. "instancesSet"
+	fields     fieldFuncs[T]
+	tags       func(T) map[string]string
+	seq        func(T) int // creation order, which pages follow
+	// selectAll resolves the named resources, or lists all; s.mu is held.
+	selectAll func() ([]T, *apiError)
+}
+
+// describe runs a Describe* call: it checks the filters and the page
+// before DryRun, as EC2 does, then selects, filters and pages under the
+// lock, and renders the page (still under the lock) with its NextToken.
+func describe[T any](s *Server, p params, q query[T], render func(items []T, next string) any) (any, *apiError) {
+	fs, err := parseFilters(p, q.fields)
+	if err != nil {
+		return nil, err
+	}
+	pg, err := parsePage(p, q.named, q.namedParam)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkDryRun(p); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	all, err := q.selectAll()
+	if err != nil {
+		return nil, err
+	}
+	items, next, err := paginate(applyFilters(all, fs, q.fields, q.tags), q.seq, pg)
+	if err != nil {
+		return nil, err
+	}
+	return render(items, next), nil
+}

@@ -107,34 +107,17 @@ func ruleValues(rules []rule, f func(rule) string) []string {
 // GroupName.N (default VPC), Filter.N and MaxResults/NextToken.
 func (s *Server) describeSecurityGroups(p params) (any, *apiError) {
 	ids, names := p.list("GroupId"), p.list("GroupName")
-	fields := s.groupFieldsWithOwner()
-	fs, err := parseFilters(p, fields)
-	if err != nil {
-		return nil, err
-	}
-	pg, err := parsePage(p, append(ids, names...), "groupIds")
-	if err != nil {
-		return nil, err
-	}
-	if err := checkDryRun(p); err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	all, err := s.selectGroups(ids, names)
-	if err != nil {
-		return nil, err
-	}
-	items, next, err := paginate(applyFilters(all, fs, fields, func(g *securityGroup) map[string]string { return g.tags }),
-		func(g *securityGroup) int { return g.seq }, pg)
-	if err != nil {
-		return nil, err
-	}
-	out := describeGroupsResult{NextToken: next}
-	for _, g := range items {
-		out.Groups = append(out.Groups, s.groupXML(g))
-	}
-	return out, nil
+	return describe(s, p, query[*securityGroup]{
+		named: append(ids, names...), namedParam: "groupIds", fields: s.groupFieldsWithOwner(),
+		tags: func(g *securityGroup) map[string]string { return g.tags }, seq: func(g *securityGroup) int { return g.seq },
+		selectAll: func() ([]*securityGroup, *apiError) { return s.selectGroups(ids, names) },
+	}, func(items []*securityGroup, next string) any {
+		out := describeGroupsResult{NextToken: next}
+		for _, g := range items {
+			out.Groups = append(out.Groups, s.groupXML(g))
+		}
+		return out
+	})
 }
 
 func (s *Server) groupFieldsWithOwner() fieldFuncs[*securityGroup] {

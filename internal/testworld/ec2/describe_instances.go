@@ -55,29 +55,13 @@ func lifecycleOf(i *instance) []string {
 // Pages count instances; each page groups them by reservation.
 func (s *Server) describeInstances(p params) (any, *apiError) {
 	ids := p.list("InstanceId")
-	fs, err := parseFilters(p, s.instanceFieldsWithOwner())
-	if err != nil {
-		return nil, err
-	}
-	pg, err := parsePage(p, ids, "instancesSet")
-	if err != nil {
-		return nil, err
-	}
-	if err := checkDryRun(p); err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	all, err := selectOrAll(ids, instanceIDs, s.instances)
-	if err != nil {
-		return nil, err
-	}
-	matched := applyFilters(all, fs, s.instanceFieldsWithOwner(), func(i *instance) map[string]string { return i.tags })
-	items, next, err := paginate(matched, func(i *instance) int { return i.seq }, pg)
-	if err != nil {
-		return nil, err
-	}
-	return describeInstancesResult{Reservations: s.byReservation(items), NextToken: next}, nil
+	return describe(s, p, query[*instance]{
+		named: ids, namedParam: "instancesSet", fields: s.instanceFieldsWithOwner(),
+		tags: func(i *instance) map[string]string { return i.tags }, seq: func(i *instance) int { return i.seq },
+		selectAll: func() ([]*instance, *apiError) { return selectOrAll(ids, instanceIDs, s.instances) },
+	}, func(items []*instance, next string) any {
+		return describeInstancesResult{Reservations: s.byReservation(items), NextToken: next}
+	})
 }
 
 func (s *Server) instanceFieldsWithOwner() fieldFuncs[*instance] {

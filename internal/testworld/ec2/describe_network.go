@@ -37,33 +37,17 @@ var subnetFields = fieldFuncs[*subnet]{
 // MaxResults/NextToken).
 func (s *Server) describeSubnets(p params) (any, *apiError) {
 	ids := p.list("SubnetId")
-	fs, err := parseFilters(p, subnetFields)
-	if err != nil {
-		return nil, err
-	}
-	pg, err := parsePage(p, ids, "subnetIds")
-	if err != nil {
-		return nil, err
-	}
-	if err := checkDryRun(p); err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	all, err := selectOrAll(ids, subnetIDs, s.subnets)
-	if err != nil {
-		return nil, err
-	}
-	items, next, err := paginate(applyFilters(all, fs, subnetFields, func(sn *subnet) map[string]string { return sn.tags }),
-		func(sn *subnet) int { return sn.seq }, pg)
-	if err != nil {
-		return nil, err
-	}
-	out := describeSubnetsResult{NextToken: next}
-	for _, sn := range items {
-		out.Subnets = append(out.Subnets, s.subnetXML(sn))
-	}
-	return out, nil
+	return describe(s, p, query[*subnet]{
+		named: ids, namedParam: "subnetIds", fields: subnetFields,
+		tags: func(sn *subnet) map[string]string { return sn.tags }, seq: func(sn *subnet) int { return sn.seq },
+		selectAll: func() ([]*subnet, *apiError) { return selectOrAll(ids, subnetIDs, s.subnets) },
+	}, func(items []*subnet, next string) any {
+		out := describeSubnetsResult{NextToken: next}
+		for _, sn := range items {
+			out.Subnets = append(out.Subnets, s.subnetXML(sn))
+		}
+		return out
+	})
 }
 
 func (s *Server) subnetXML(sn *subnet) xmlSubnet {
@@ -103,34 +87,18 @@ var vpcFields = fieldFuncs[*vpc]{
 // MaxResults/NextToken).
 func (s *Server) describeVpcs(p params) (any, *apiError) {
 	ids := p.list("VpcId")
-	fs, err := parseFilters(p, vpcFields)
-	if err != nil {
-		return nil, err
-	}
-	pg, err := parsePage(p, ids, "vpcIds")
-	if err != nil {
-		return nil, err
-	}
-	if err := checkDryRun(p); err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	all, err := selectOrAll(ids, vpcIDs, s.vpcs)
-	if err != nil {
-		return nil, err
-	}
-	items, next, err := paginate(applyFilters(all, fs, vpcFields, func(v *vpc) map[string]string { return v.tags }),
-		func(v *vpc) int { return v.seq }, pg)
-	if err != nil {
-		return nil, err
-	}
-	out := describeVpcsResult{NextToken: next}
-	for _, v := range items {
-		out.Vpcs = append(out.Vpcs, xmlVpc{VpcID: v.id, OwnerID: s.opts.AccountID, State: "available", CidrBlock: v.cidr,
-			DhcpOptionsID: "dopt-" + v.id[4:12], InstanceTenancy: "default", IsDefault: v.isDefault, Tags: tagList(v.tags)})
-	}
-	return out, nil
+	return describe(s, p, query[*vpc]{
+		named: ids, namedParam: "vpcIds", fields: vpcFields,
+		tags: func(v *vpc) map[string]string { return v.tags }, seq: func(v *vpc) int { return v.seq },
+		selectAll: func() ([]*vpc, *apiError) { return selectOrAll(ids, vpcIDs, s.vpcs) },
+	}, func(items []*vpc, next string) any {
+		out := describeVpcsResult{NextToken: next}
+		for _, v := range items {
+			out.Vpcs = append(out.Vpcs, xmlVpc{VpcID: v.id, OwnerID: s.opts.AccountID, State: "available", CidrBlock: v.cidr,
+				DhcpOptionsID: "dopt-" + v.id[4:12], InstanceTenancy: "default", IsDefault: v.isDefault, Tags: tagList(v.tags)})
+		}
+		return out
+	})
 }
 
 // xmlZone is an AvailabilityZone (EC2 API Reference, "AvailabilityZone").

@@ -156,33 +156,23 @@ var imageFields = fieldFuncs[*image]{
 // MaxResults/NextToken.
 func (s *Server) describeImages(p params) (any, *apiError) {
 	ids, owners := p.list("ImageId"), p.list("Owner")
-	fs, err := parseFilters(p, imageFields)
-	if err != nil {
-		return nil, err
-	}
-	pg, err := parsePage(p, ids, "imageIds")
-	if err != nil {
-		return nil, err
-	}
-	if err := checkDryRun(p); err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	all, err := s.visibleImages(ids)
-	if err != nil {
-		return nil, err
-	}
-	items, next, err := paginate(applyFilters(s.ownedBy(all, owners), fs, imageFields, func(im *image) map[string]string { return im.Tags }),
-		func(im *image) int { return im.seq }, pg)
-	if err != nil {
-		return nil, err
-	}
-	out := describeImagesResult{NextToken: next}
-	for _, im := range items {
-		out.Images = append(out.Images, imageXML(im))
-	}
-	return out, nil
+	return describe(s, p, query[*image]{
+		named: ids, namedParam: "imageIds", fields: imageFields,
+		tags: func(im *image) map[string]string { return im.Tags }, seq: func(im *image) int { return im.seq },
+		selectAll: func() ([]*image, *apiError) {
+			all, err := s.visibleImages(ids)
+			if err != nil {
+				return nil, err
+			}
+			return s.ownedBy(all, owners), nil
+		},
+	}, func(items []*image, next string) any {
+		out := describeImagesResult{NextToken: next}
+		for _, im := range items {
+			out.Images = append(out.Images, imageXML(im))
+		}
+		return out
+	})
 }
 
 // visibleImages resolves ImageId.N or lists every image the account sees.
