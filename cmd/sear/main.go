@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 
 	"github.com/sear-ci/sear/internal/command"
@@ -32,6 +33,26 @@ func main() {
 		for range sigs {
 		}
 	}()
-	code := command.Run(ctx, command.Process{Args: os.Args[1:], Env: os.Getenv, Stdout: os.Stdout, Stderr: os.Stderr, Abandon: abandon})
+	code := command.Run(ctx, command.Process{Args: args(os.Args), Env: os.Getenv, Stdout: os.Stdout, Stderr: os.Stderr, Abandon: abandon})
 	os.Exit(code)
+}
+
+// entryPoints are the names the action's image calls the binary by. The
+// Actions runner starts a Docker action's entrypoint and post-entrypoint
+// with the same arguments (action.yml's args, none here), so the name is
+// what tells the main step from the post step; a link per name in the
+// image saves a shell, which would drop the INPUT_* variables whose names
+// hold a hyphen.
+var entryPoints = map[string][]string{
+	"sear-action":      {"action"},
+	"sear-action-post": {"action", "post"},
+}
+
+// args are the command's arguments: the entry point's subcommand, if the
+// binary was called by one of those names, then the arguments given.
+func args(argv []string) []string {
+	if len(argv) == 0 {
+		return nil
+	}
+	return append(append([]string(nil), entryPoints[filepath.Base(argv[0])]...), argv[1:]...)
 }
