@@ -45,6 +45,7 @@ type subcommand struct {
 }
 
 var subcommands = map[string]subcommand{
+	"action":  {"the GitHub Action's main step (`sear action`) and post step (`sear action post`)", runAction},
 	"plan":    {"validate the runnable and cluster; print the plan and the IAM policy it needs", runPlan},
 	"run":     {"run the runnable on the cluster, stream its log, bring outputs back, tear down", runRun},
 	"secrets": {"print the INI file the job reads, made from a secrets JSON object", runSecrets},

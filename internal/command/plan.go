@@ -39,15 +39,7 @@ func (f *inputFlags) register(fs *flag.FlagSet) {
 // the problems of all files together.
 func (f *inputFlags) load(s streams) (*inputs, bool) {
 	in := &inputs{}
-	var problems []error
-	r, err := config.LoadRunnable(f.runnable)
-	if err != nil {
-		problems = append(problems, err)
-	}
-	c, err := config.LoadCluster(f.cluster)
-	if err != nil {
-		problems = append(problems, err)
-	}
+	r, c, problems := loadConfig(f.runnable, f.cluster)
 	in.runnable, in.cluster = r, c
 	if f.secretsJSON != "" {
 		file, err := loadSecrets(f.secretsJSON, f.section, f.include)
@@ -69,6 +61,21 @@ func (f *inputFlags) load(s streams) (*inputs, bool) {
 	return in, len(problems) == 0
 }
 
+// loadConfig loads the runnable and the cluster file, returning the
+// problems of both.
+func loadConfig(runnable, cluster string) (*config.Runnable, *config.Cluster, []error) {
+	var problems []error
+	r, err := config.LoadRunnable(runnable)
+	if err != nil {
+		problems = append(problems, err)
+	}
+	c, err := config.LoadCluster(cluster)
+	if err != nil {
+		problems = append(problems, err)
+	}
+	return r, c, problems
+}
+
 func loadSecrets(path, section, include string) (*secrets.File, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -80,9 +87,15 @@ func loadSecrets(path, section, include string) (*secrets.File, error) {
 			inc = append(inc, p)
 		}
 	}
-	f, err := secrets.Convert(data, secrets.Options{Section: section, Include: inc})
+	return convertSecrets(data, path, section, inc)
+}
+
+// convertSecrets turns a secrets JSON object into the INI; source names
+// where the JSON came from in errors (a file, an input), never its text.
+func convertSecrets(data []byte, source, section string, include []string) (*secrets.File, error) {
+	f, err := secrets.Convert(data, secrets.Options{Section: section, Include: include})
 	if err != nil {
-		return f, fmt.Errorf("%s: %w", path, err)
+		return f, fmt.Errorf("%s: %w", source, err)
 	}
 	return f, nil
 }

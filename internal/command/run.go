@@ -7,8 +7,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
@@ -18,6 +20,7 @@ import (
 	"github.com/sear-ci/sear/internal/cloud/local"
 	"github.com/sear-ci/sear/internal/config"
 	"github.com/sear-ci/sear/internal/redact"
+	"github.com/sear-ci/sear/internal/report"
 	"github.com/sear-ci/sear/internal/run"
 )
 
@@ -27,6 +30,7 @@ func runRun(ctx context.Context, s streams, args []string) int {
 	in.register(fs)
 	workspace := fs.String("workspace", ".", "the directory uploaded as the job's working directory")
 	outputDir := fs.String("output-dir", "sear-output", "where the job's outputs land on this machine")
+	reportFile := fs.String("report-file", "", "write the run's report (the step summary's markdown) to this file")
 	var aws awsFlags
 	aws.register(fs)
 	if code, ok := parseFlags(fs, s, args); !ok {
@@ -39,36 +43,23 @@ func runRun(ctx context.Context, s streams, args []string) int {
 	if !ok {
 		return ExitFailure
 	}
-	// Mask before anything else is printed.
-	var mask []string
-	var ini []byte
-	if loaded.secrets != nil {
-		mask, ini = loaded.secrets.Mask, loaded.secrets.INI
-	}
-	out := redact.NewWriter(s.stdout, mask)
-	defer out.Flush()
-	runID := runID(s.env)
-	provider, err := providerFor(ctx, loaded.cluster, aws, s, out, runID)
+	x := newExecution(s, loaded, s.stdout, in.runnable)
+	defer x.out.Flush()
+	x.aws, x.workspace, x.outputDir = aws, *workspace, *outputDir
+	r, res, err := x.execute(ctx)
+	summary(x.out, loaded.cluster, res, *outputDir)
+	code := ExitOK
 	if err != nil {
-		fmt.Fprintf(s.stderr, "sear run: %s\n", redact.String(err.Error(), out.Secrets()))
-		return ExitFailure
+		x.fail("sear run", err)
+		code = ExitFailure
 	}
-	res, err := run.Run(ctx, run.Options{
-		Runnable: loaded.runnable, Cluster: loaded.cluster, SecretsINI: ini,
-		Workspace: *workspace, OutputDir: *outputDir, RunID: runID,
-		Repository: repository("", s.env), Provider: provider, Log: out, Abandon: s.abandon,
-		GitToken: s.env("GITHUB_TOKEN"), GitTokenHost: serverURL(s.env), SSHAgentSocket: s.env("SSH_AUTH_SOCK"),
-	})
-	out.Flush()
-	summary(out, loaded.cluster, res, *outputDir)
-	if err != nil {
-		fmt.Fprintf(s.stderr, "sear run: %s\n", redact.String(err.Error(), out.Secrets()))
-		if c := loaded.cluster; c.Kind == config.AWS {
-			fmt.Fprintf(s.stderr, "sear run: if anything of run %s outlived this, `sear sweep --run-id %s` deletes it\n", runID, runID)
+	if *reportFile != "" {
+		if werr := os.WriteFile(*reportFile, []byte(report.StepSummary(r)), 0o644); werr != nil {
+			fmt.Fprintf(s.stderr, "sear run: write the report: %v\n", werr)
+			code = ExitFailure
 		}
-		return ExitFailure
 	}
-	return ExitOK
+	return code
 }
 
 // runID names this run on every resource it creates (tag sear:run-id),
@@ -91,6 +82,11 @@ func runID(env Env) string {
 type awsFlags struct {
 	roleARN string
 	region  string
+	// duration is how long role credentials last; zero is STS's default.
+	duration time.Duration
+	// mask, if set, also gets each credential (the action issues
+	// ::add-mask:: with it).
+	mask func(string)
 }
 
 func (a *awsFlags) register(fs *flag.FlagSet) {
@@ -103,7 +99,11 @@ func (a awsFlags) config(ctx context.Context, s streams, out *redact.Writer, reg
 	if a.region != "" {
 		region = a.region
 	}
-	return awsauth.Config(ctx, awsauth.Options{Region: region, RoleARN: a.roleARN, Getenv: s.env, Mask: out.Add})
+	mask := out.Add
+	if a.mask != nil {
+		mask = func(v string) { out.Add(v); a.mask(v) }
+	}
+	return awsauth.Config(ctx, awsauth.Options{Region: region, RoleARN: a.roleARN, Duration: a.duration, Getenv: s.env, Mask: mask})
 }
 
 // providerFor picks where the nodes live from the cluster file's tag.

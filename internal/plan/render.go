@@ -109,8 +109,17 @@ func (p *Plan) textPolicy(b *strings.Builder) {
 		b.WriteString("\nNo cloud account is needed: the nodes run on this machine.\n\n")
 		return
 	}
-	perm, _ := json.MarshalIndent(p.Policy.Permissions, "  ", "  ")
-	trust, _ := json.MarshalIndent(p.Policy.Trust, "  ", "  ")
-	fmt.Fprintf(b, "\nIAM permission policy for the role sear assumes\n  %s\n", perm)
-	fmt.Fprintf(b, "\nIAM trust policy (GitHub OIDC; replace <ACCOUNT_ID>)\n  %s\n\n", trust)
+	fmt.Fprintf(b, "\nIAM permission policy for the role sear assumes\n  %s\n", indentedJSON(p.Policy.Permissions))
+	fmt.Fprintf(b, "\nIAM trust policy (GitHub OIDC; replace <ACCOUNT_ID>)\n  %s\n\n", indentedJSON(p.Policy.Trust))
+}
+
+// indentedJSON is v as a person pastes it into the IAM console: without
+// json's HTML escaping, which would print <ACCOUNT_ID> as \u003cACCOUNT_ID\u003e.
+func indentedJSON(v any) string {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("  ", "  ")
+	enc.Encode(v)
+	return strings.TrimSuffix(b.String(), "\n")
 }

@@ -160,14 +160,17 @@ func steps() []pipeline.Step[state] {
 	}
 }
 
+// observe records each phase and announces it. The caller's Observe sees
+// the event first, so that a log group it opens holds the phase's lines.
 func (st *state) observe(e pipeline.Event) {
 	if e.Done {
 		st.result.Phases = append(st.result.Phases, Phase{Name: e.Step, Cleanup: e.Phase == pipeline.PhaseCleanup, Duration: e.Duration, Err: e.Err})
-	} else if e.Phase == pipeline.PhaseRun {
-		st.logf("sear: %s", e.Step)
 	}
 	if st.opts.Observe != nil {
 		st.opts.Observe(e)
+	}
+	if !e.Done && e.Phase == pipeline.PhaseRun {
+		st.logf("sear: %s", e.Step)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	gh "github.com/google/go-github/v60/github"
 
@@ -27,7 +28,7 @@ func (rp *Reporter) Start(ctx context.Context, r report.Run) error {
 		Output: output(out, nil),
 	}
 	if !r.Started.IsZero() {
-		opts.StartedAt = &gh.Timestamp{Time: r.Started}
+		opts.StartedAt = timestamp(r.Started)
 	}
 	if r.ClusterID != "" {
 		opts.ExternalID = gh.String(r.ClusterID)
@@ -68,7 +69,7 @@ func (rp *Reporter) Progress(ctx context.Context, r report.Run) error {
 // so that the run is complete only once everything is on it. If Start
 // never created the run, it is created here, already complete.
 func (rp *Reporter) complete(ctx context.Context, r report.Run) error {
-	if rp.denied[checksWrite] {
+	if rp.denied[checksWrite] || rp.opts.NoCheck {
 		return nil
 	}
 	r.Links.CheckRun = rp.checkURL
@@ -90,7 +91,7 @@ func (rp *Reporter) complete(ctx context.Context, r report.Run) error {
 			continue
 		}
 		opts.Conclusion = gh.String(r.Verdict.Conclusion())
-		opts.CompletedAt = &gh.Timestamp{Time: r.Started.Add(r.Duration)}
+		opts.CompletedAt = timestamp(r.Started.Add(r.Duration))
 		if r.Started.IsZero() {
 			opts.CompletedAt = nil
 		}
@@ -198,3 +199,10 @@ func clip(s string, n int) string {
 }
 
 func quote(s string) string { return fmt.Sprintf("%q", s) }
+
+// timestamp is t as GitHub's check-run schema takes it: whole seconds.
+// The API validates date-times with a pattern that has no fractional
+// seconds, and go-github would send t's nanoseconds.
+func timestamp(t time.Time) *gh.Timestamp {
+	return &gh.Timestamp{Time: t.UTC().Truncate(time.Second)}
+}

@@ -46,6 +46,9 @@ type Options struct {
 	// comment is the one with sear's marker written by a Bot account, which
 	// is what the workflow's GITHUB_TOKEN writes as (github-actions[bot]).
 	Login string
+	// NoCheck posts no check run: only the comment (the action's report
+	// input without "check").
+	NoCheck bool
 	// MaxAttempts bounds the tries of one API call through rate limits and
 	// server errors; 4 when zero.
 	MaxAttempts int

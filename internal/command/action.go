@@ -1,0 +1,347 @@
+package command
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"time"
+
+	gh "github.com/google/go-github/v60/github"
+
+	"github.com/sear-ci/sear/internal/action"
+	"github.com/sear-ci/sear/internal/config"
+	"github.com/sear-ci/sear/internal/pipeline"
+	"github.com/sear-ci/sear/internal/report"
+	ghreport "github.com/sear-ci/sear/internal/report/github"
+	"github.com/sear-ci/sear/internal/secrets"
+)
+
+// reportTimeout bounds the report's last calls to GitHub after the run:
+// they happen after a signal too, and must not hold the step past the
+// runner's patience (it kills the container 10 s after its SIGINT, and the
+// post step sweeps whatever that leaves).
+const reportTimeout = 90 * time.Second
+
+// runAction is the action's main step: `sear action`, run by the image's
+// sear-action entry point. Every input comes from the step's `with:`.
+func runAction(ctx context.Context, s streams, args []string) int {
+	if len(args) == 1 && args[0] == "post" {
+		return runActionPost(ctx, s)
+	}
+	if len(args) > 0 {
+		fmt.Fprintf(s.stderr, "sear action: unexpected argument %q: `sear action` and `sear action post` take their inputs from the step's `with:`\n", args[0])
+		return ExitUsage
+	}
+	a := &actionStep{s: s, log: action.NewLog(s.stdout, s.env)}
+	if !a.prepare() {
+		return ExitFailure
+	}
+	if a.in.SweepExpired {
+		return a.sweepExpired(ctx)
+	}
+	return a.run(ctx)
+}
+
+// actionStep is one main step of the action.
+type actionStep struct {
+	s         streams
+	log       *action.Log
+	in        action.Inputs
+	event     action.Event
+	secrets   *secrets.File
+	workspace string
+	reporter  *ghreport.Reporter
+	runnable  string // the runnable's path in the repository, its name in reports
+	cluster   string // the cluster file's path in the repository
+}
+
+// prepare reads the inputs, the secrets and the event, masking the
+// secrets before anything else is printed. Every problem is reported.
+func (a *actionStep) prepare() bool {
+	in, err := action.ReadInputs(a.s.env)
+	a.in = in
+	var problems []string
+	if err != nil {
+		var ie *action.InputError
+		if errors.As(err, &ie) {
+			problems = append(problems, ie.Problems...)
+		} else {
+			problems = append(problems, err.Error())
+		}
+	}
+	if in.Secrets != "" {
+		f, err := convertSecrets([]byte(in.Secrets), "the `secrets` input", in.SecretsSection, in.SecretsInclude)
+		if f != nil {
+			a.log.Mask(f.Mask)
+		}
+		if err != nil {
+			problems = append(problems, err.Error())
+		} else {
+			for _, w := range f.Warnings {
+				a.log.Warning(w)
+			}
+		}
+		a.secrets = f
+	}
+	if a.workspace = a.s.env("GITHUB_WORKSPACE"); a.workspace == "" {
+		problems = append(problems, action.ErrNoWorkspace.Error())
+	}
+	if a.event, err = action.ReadEvent(a.s.env); err != nil {
+		problems = append(problems, err.Error())
+	}
+	for _, p := range problems {
+		a.log.Error(p)
+	}
+	a.runnable, a.cluster = path.Join(in.WorkingDirectory, in.Runnable), path.Join(in.WorkingDirectory, in.Cluster)
+	return len(problems) == 0
+}
+
+func (a *actionStep) run(ctx context.Context) int {
+	a.reporter = a.newReporter()
+	base := report.Run{Runnable: a.runnable, Commit: a.event.HeadSHA, Verdict: report.Running, Started: time.Now(),
+		Links: report.Links{Workflow: a.workflowURL(), Log: a.workflowURL()}}
+	if a.event.Fork && !a.in.AllowForks {
+		base.Verdict = report.ActionRequired
+		base.Reason = fmt.Sprintf("pull request #%d comes from the fork %s, and this workflow does not allow fork pull requests "+
+			"(`allow-fork-pull-requests: true`): a fork's code would run with the repository's cloud role and secrets. Nothing was launched.",
+			a.event.PullRequest, orUnknown(a.event.HeadRepo))
+		a.log.Error(base.Reason)
+		return a.conclude(ctx, base)
+	}
+	loaded, cerrs := a.load()
+	if len(cerrs) > 0 {
+		base.Verdict, base.ConfigErrors = report.BadConfig, cerrs
+		base.Reason = fmt.Sprintf("%d problem(s) in the configuration; nothing was launched", len(cerrs))
+		a.log.Annotate(cerrs)
+		return a.conclude(ctx, base)
+	}
+	x := newExecution(a.s, loaded, a.s.stdout, a.runnable)
+	x.tracker.update(func(r *report.Run) { r.Commit, r.Links, r.Started = base.Commit, base.Links, base.Started })
+	x.aws = awsFlags{roleARN: a.in.RoleARN, region: a.in.Region, duration: a.in.RoleDuration, mask: func(v string) { a.log.Mask([]string{v}) }}
+	x.gitToken = a.in.Token
+	x.workspace = filepath.Join(a.workspace, filepath.FromSlash(a.in.WorkingDirectory))
+	x.outputDir = filepath.Join(a.workspace, filepath.FromSlash(a.in.OutputDir))
+	// The post step sweeps by this id with fresh credentials, whatever
+	// happens to this process from here on.
+	if err := report.WriteOutputs(a.s.env("GITHUB_STATE"), []report.Output{
+		{Name: "run-id", Value: x.runID}, {Name: "cluster-kind", Value: string(loaded.cluster.Kind)},
+		{Name: "region", Value: regionOf(loaded.cluster, x.aws, a.s.env)},
+	}); err != nil {
+		a.log.Warning(fmt.Sprintf("sear could not save the run id for the post step (%v); if this run is cut short, `sear sweep --run-id %s` cleans up after it", err, x.runID))
+	}
+	pub := a.startReport(ctx, x)
+	x.observe = a.groups(x)
+	r, _, err := x.execute(ctx)
+	pub.stop()
+	code := a.conclude(ctx, r)
+	if err != nil {
+		x.fail("sear", err)
+		code = ExitFailure
+	}
+	a.giveOutputsToRunner(x.outputDir)
+	return code
+}
+
+// load reads the runnable and the cluster files, with the inputs that
+// override them. Its errors name the files as the repository does, which
+// is what puts an annotation on the pull request's diff.
+func (a *actionStep) load() (*inputs, []report.ConfigError) {
+	abs := func(p string) string { return filepath.Join(a.workspace, filepath.FromSlash(p)) }
+	r, c, errs := loadConfig(abs(a.runnable), abs(a.cluster))
+	var out []report.ConfigError
+	for _, err := range errs {
+		out = append(out, configErrors(err, a.workspace)...)
+	}
+	if len(out) > 0 {
+		return nil, out
+	}
+	if a.in.MaxDuration > 0 {
+		c.MaxDuration = a.in.MaxDuration
+	}
+	return &inputs{runnable: r, cluster: c, secrets: a.secrets}, nil
+}
+
+// configErrors turns a loader's error into report errors whose files are
+// relative to the repository's root.
+func configErrors(err error, root string) []report.ConfigError {
+	rel := func(f string) string {
+		if r, err := filepath.Rel(root, f); err == nil && !strings.HasPrefix(r, "..") {
+			return filepath.ToSlash(r)
+		}
+		return f
+	}
+	var es config.Errors
+	var e *config.Error
+	switch {
+	case errors.As(err, &es):
+	case errors.As(err, &e):
+		es = config.Errors{e}
+	default:
+		return []report.ConfigError{{Message: err.Error()}}
+	}
+	out := make([]report.ConfigError, len(es))
+	for i, e := range es {
+		out[i] = report.ConfigError{File: rel(e.File), Line: e.Line, Column: e.Col, Message: e.Msg, Source: e.Source}
+	}
+	return out
+}
+
+// startReport creates the check run, in progress, before anything costs
+// money, and keeps it current as phases pass.
+func (a *actionStep) startReport(ctx context.Context, x *execution) *publisher {
+	if a.reporter == nil || !a.in.Report.Check {
+		return &publisher{}
+	}
+	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := a.reporter.Start(sctx, x.tracker.snapshot()); err != nil {
+		a.log.Warning(fmt.Sprintf("sear could not create the check run: %v", err))
+	}
+	p := newPublisher(a.reporter)
+	x.tracker.changed = p.push
+	return p
+}
+
+// groups folds each phase of the run into a group of the Actions log, and
+// stops workflow commands while the job's own output streams, so that a
+// line of it cannot act on the workflow.
+func (a *actionStep) groups(x *execution) func(pipeline.Event) {
+	var resume func()
+	return func(e pipeline.Event) {
+		x.out.Flush()
+		title := "sear: " + e.Step
+		if e.Phase == pipeline.PhaseCleanup {
+			title += " (teardown)"
+		}
+		job := e.Step == "job" && e.Phase == pipeline.PhaseRun
+		if !e.Done {
+			a.log.Group(title)
+			if job {
+				resume = a.log.StopCommands()
+			}
+			return
+		}
+		if job && resume != nil {
+			resume()
+			resume = nil
+		}
+		a.log.EndGroup()
+	}
+}
+
+// conclude completes the report everywhere it goes: the check run and the
+// comment (as far as GitHub lets it), the step summary and the outputs.
+// It returns the exit status for the verdict.
+func (a *actionStep) conclude(ctx context.Context, r report.Run) int {
+	if r.Duration == 0 && !r.Started.IsZero() {
+		r.Duration = time.Since(r.Started)
+	}
+	if a.reporter != nil {
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), reportTimeout)
+		r2, err := a.finishReport(fctx, r)
+		cancel()
+		r = r2
+		if err != nil {
+			a.log.Warning(fmt.Sprintf("sear could not post the whole report to GitHub: %v", err))
+		}
+	}
+	for _, w := range r.Warnings {
+		a.log.Warning(w)
+	}
+	if p := a.s.env("GITHUB_STEP_SUMMARY"); p != "" {
+		if err := report.AppendStepSummary(p, r); err != nil {
+			a.log.Warning(err.Error())
+		}
+	}
+	if p := a.s.env("GITHUB_OUTPUT"); p != "" {
+		if err := report.WriteOutputs(p, report.Outputs(r)); err != nil {
+			a.log.Error(err.Error())
+			return ExitFailure
+		}
+	}
+	if r.Verdict == report.Success {
+		return ExitOK
+	}
+	return ExitFailure
+}
+
+// finishReport completes the check run and writes the comment, each only
+// if the report input asks for it.
+func (a *actionStep) finishReport(ctx context.Context, r report.Run) (report.Run, error) {
+	if base, err := a.reporter.BaseRun(ctx, r.Runnable); err != nil {
+		a.log.Warning(fmt.Sprintf("sear could not read the base branch's run to compare metrics with: %v", err))
+	} else {
+		r.Base = base
+	}
+	return a.reporter.Finish(ctx, r)
+}
+
+// newReporter is the GitHub reporter, or nil when nothing is to be posted.
+func (a *actionStep) newReporter() *ghreport.Reporter {
+	if !a.in.Report.Check && !a.in.Report.Comment {
+		return nil
+	}
+	if a.in.Token == "" {
+		a.log.Warning("the `github-token` input is empty: sear posts no check run and no comment; the step summary has the report")
+		return nil
+	}
+	client := gh.NewClient(&http.Client{Timeout: 30 * time.Second}).WithAuthToken(a.in.Token)
+	if api := a.s.env("GITHUB_API_URL"); api != "" {
+		u, err := url.Parse(strings.TrimSuffix(api, "/") + "/")
+		if err != nil {
+			a.log.Warning(fmt.Sprintf("GITHUB_API_URL %q is not a URL (%v): sear posts no check run and no comment", api, err))
+			return nil
+		}
+		client.BaseURL = u
+	}
+	pr := a.event.PullRequest
+	if !a.in.Report.Comment {
+		pr = 0 // Finish writes a comment only for a pull request
+	}
+	opts := ghreport.Options{Owner: a.event.Owner, Repo: a.event.Repo, HeadSHA: a.event.HeadSHA, PullRequest: pr,
+		BaseSHA: a.event.BaseSHA, Fork: a.event.Fork, DetailsURL: a.workflowURL()}
+	opts.NoCheck = !a.in.Report.Check
+	return ghreport.New(client, opts)
+}
+
+// workflowURL is the workflow run's page.
+func (a *actionStep) workflowURL() string {
+	server, repo, id := a.s.env("GITHUB_SERVER_URL"), a.s.env("GITHUB_REPOSITORY"), a.s.env("GITHUB_RUN_ID")
+	if server == "" || repo == "" || id == "" {
+		return ""
+	}
+	return fmt.Sprintf("%s/%s/actions/runs/%s", strings.TrimSuffix(server, "/"), repo, id)
+}
+
+// giveOutputsToRunner hands the outputs to the workspace's owner. A Docker
+// action runs as root, and the runner's later steps (and its cleanup of
+// the workspace) run as the runner's user, which could not remove or
+// change root's files.
+func (a *actionStep) giveOutputsToRunner(dir string) {
+	uid, gid, ok := owner(a.workspace)
+	if !ok || os.Geteuid() != 0 || uid == 0 {
+		return
+	}
+	err := filepath.WalkDir(dir, func(p string, _ os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Lchown(p, uid, gid)
+	})
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		a.log.Warning(fmt.Sprintf("sear could not give the outputs in %s to the workspace's owner: %v", dir, err))
+	}
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "(a deleted repository)"
+	}
+	return s
+}

@@ -1,0 +1,68 @@
+package command
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/sear-ci/sear/internal/action"
+	"github.com/sear-ci/sear/internal/cloud/ec2"
+	"github.com/sear-ci/sear/internal/config"
+	"github.com/sear-ci/sear/internal/redact"
+)
+
+// sweepTimeout bounds a sweep, which once started is not cut short by a
+// signal: half a run's instances terminated and its group left behind
+// would help no one.
+const sweepTimeout = 15 * time.Minute
+
+// runActionPost is the action's post step, the second layer of teardown:
+// it deletes everything tagged with the main step's run id, with fresh
+// credentials (the main step's may have expired, or died with it). A run
+// that launched nothing, or ran on the local cluster, has nothing to
+// sweep.
+func runActionPost(ctx context.Context, s streams) int {
+	log := action.NewLog(s.stdout, s.env)
+	id, kind := s.env("STATE_run-id"), s.env("STATE_cluster-kind")
+	if id == "" || kind != string(config.AWS) {
+		fmt.Fprintln(s.stdout, "sear: the main step launched nothing in AWS; nothing to sweep")
+		return ExitOK
+	}
+	in, _ := action.ReadInputs(s.env) // the main step reported any problem
+	a := awsFlags{roleARN: in.RoleARN, region: s.env("STATE_region"), duration: in.RoleDuration, mask: func(v string) { log.Mask([]string{v}) }}
+	if a.region == "" {
+		a.region = in.Region
+	}
+	return sweep(ctx, s, log, a, ec2.SweepOptions{RunID: id}, "run "+id)
+}
+
+// sweepExpired is the action on a schedule: `sear sweep --expired`, the
+// fourth layer of teardown.
+func (a *actionStep) sweepExpired(ctx context.Context) int {
+	f := awsFlags{roleARN: a.in.RoleARN, region: a.in.Region, duration: a.in.RoleDuration, mask: func(v string) { a.log.Mask([]string{v}) }}
+	return sweep(ctx, a.s, a.log, f, ec2.SweepOptions{Expired: true}, "runs past their sear:expires-at")
+}
+
+// sweep deletes what opts selects and reports what it did; anything left
+// fails the step with the commands that delete it.
+func sweep(ctx context.Context, s streams, log *action.Log, a awsFlags, opts ec2.SweepOptions, what string) int {
+	out := redact.NewWriter(s.stdout, nil)
+	defer out.Flush()
+	cfg, err := a.config(ctx, s, out, "")
+	if err != nil {
+		log.Error(fmt.Sprintf("sear could not get AWS credentials to sweep %s: %s", what, redact.String(err.Error(), out.Secrets())))
+		return ExitFailure
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sweepTimeout)
+	defer cancel()
+	opts.Log = out
+	res, err := ec2.Sweep(sctx, cfg, opts)
+	out.Flush()
+	fmt.Fprintf(out, "sear: swept %s: %d instance(s) and %d security group(s) in %s\n", what, len(res.Instances), len(res.SecurityGroups), res.Region)
+	out.Flush()
+	if err != nil {
+		log.Error(fmt.Sprintf("sear could not sweep %s: %s", what, redact.String(err.Error(), out.Secrets())))
+		return ExitFailure
+	}
+	return ExitOK
+}

@@ -1,0 +1,259 @@
+package command
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	tw "github.com/sear-ci/sear/internal/testworld/github"
+)
+
+// The emulated GitHub the action tests report to: repository acme/nlp,
+// pull request #7 from a branch and #8 from a fork, and the tokens a
+// workflow can have.
+const (
+	ghOwner   = "acme"
+	ghRepo    = "nlp"
+	headSHA   = "1111111111111111111111111111111111111111"
+	baseSHA   = "2222222222222222222222222222222222222222"
+	forkSHA   = "3333333333333333333333333333333333333333"
+	botLogin  = "github-actions[bot]"
+	writeTok  = "ghs_actions_write"
+	forkTok   = "ghs_fork_read_only"
+	checksTok = "ghs_checks_read"
+)
+
+type ghWorld struct {
+	srv *tw.Server
+	url string
+}
+
+func newGHWorld(t *testing.T) *ghWorld {
+	t.Helper()
+	s := tw.New(tw.Options{})
+	s.AddRepo(ghOwner, ghRepo, 4242)
+	s.AddPullRequest(ghOwner, ghRepo, 7, headSHA, baseSHA, "feature/x", "main", false)
+	s.AddPullRequest(ghOwner, ghRepo, 8, forkSHA, baseSHA, "patch-1", "main", true)
+	bot := tw.Token{Login: botLogin, UserID: 41898282, Repo: ghOwner + "/" + ghRepo}
+	s.AddToken(writeTok, bot)
+	fork := bot
+	fork.ReadOnly = true
+	s.AddToken(forkTok, fork)
+	ro := bot
+	ro.Permissions = map[string]string{"checks": "read", "pull-requests": "read", "contents": "read"}
+	s.AddToken(checksTok, ro)
+	ts := httptest.NewServer(s)
+	t.Cleanup(ts.Close)
+	return &ghWorld{srv: s, url: ts.URL}
+}
+
+func (w *ghWorld) repo(t *testing.T) tw.RepoState {
+	t.Helper()
+	for _, r := range w.srv.State().Repos {
+		if r.FullName == ghOwner+"/"+ghRepo {
+			return r
+		}
+	}
+	t.Fatal("the repository is gone from the emulator")
+	return tw.RepoState{}
+}
+
+// step is one run of the action's main step, set up the way the runner
+// sets up a Docker action's environment.
+type step struct {
+	env     map[string]string
+	files   string // where the file commands' files are
+	stdout  string
+	stderr  string
+	code    int
+	outputs map[string]string
+}
+
+// newStep is a step on event with the given inputs, in workspace ws.
+func newStep(t *testing.T, w *ghWorld, ws, event string, payload any, inputs map[string]string) *step {
+	t.Helper()
+	files := t.TempDir()
+	ev := filepath.Join(files, "event.json")
+	data, _ := json.Marshal(payload)
+	if err := os.WriteFile(ev, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{
+		"GITHUB_ACTIONS": "true", "CI": "true",
+		"GITHUB_WORKSPACE": ws, "GITHUB_EVENT_NAME": event, "GITHUB_EVENT_PATH": ev,
+		"GITHUB_REPOSITORY": ghOwner + "/" + ghRepo, "GITHUB_SHA": headSHA,
+		"GITHUB_API_URL": w.url, "GITHUB_SERVER_URL": "https://github.com",
+		"GITHUB_RUN_ID": "9001", "GITHUB_RUN_ATTEMPT": "1", "GITHUB_ACTOR": "octocat",
+		"GITHUB_OUTPUT": filepath.Join(files, "output"), "GITHUB_STATE": filepath.Join(files, "state"),
+		"GITHUB_STEP_SUMMARY": filepath.Join(files, "summary"),
+		"INPUT_GITHUB-TOKEN": writeTok, "INPUT_REPORT": "check,comment,summary",
+	}
+	for k, v := range inputs {
+		env["INPUT_"+strings.ToUpper(k)] = v
+	}
+	return &step{env: env, files: files}
+}
+
+func (s *step) run(t *testing.T, args ...string) *step {
+	t.Helper()
+	var out, errb bytes.Buffer
+	s.code = Run(context.Background(), Process{Args: append([]string{"action"}, args...), Env: func(k string) string { return s.env[k] }, Stdout: &out, Stderr: &errb})
+	s.stdout, s.stderr = out.String(), errb.String()
+	s.outputs = readFileCommands(t, filepath.Join(s.files, "output"))
+	return s
+}
+
+func (s *step) file(name string) string {
+	b, _ := os.ReadFile(filepath.Join(s.files, name))
+	return string(b)
+}
+
+// readFileCommands parses NAME<<DELIMITER blocks, as the runner does.
+func readFileCommands(t *testing.T, path string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return out
+	}
+	lines := strings.Split(string(data), "\n")
+	for i := 0; i < len(lines); i++ {
+		name, delim, ok := strings.Cut(lines[i], "<<")
+		if !ok {
+			if lines[i] != "" {
+				t.Fatalf("%s line %d is not NAME<<DELIMITER: %q", path, i+1, lines[i])
+			}
+			continue
+		}
+		var val []string
+		for i++; i < len(lines) && lines[i] != delim; i++ {
+			val = append(val, lines[i])
+		}
+		if i == len(lines) {
+			t.Fatalf("%s: %s's delimiter never closes", path, name)
+		}
+		out[name] = strings.Join(val, "\n")
+	}
+	return out
+}
+
+func pullRequestEvent(number int, head, headRepo string) map[string]any {
+	return map[string]any{"number": number, "pull_request": map[string]any{
+		"number": number,
+		"head":   map[string]any{"sha": head, "repo": map[string]any{"full_name": headRepo}},
+		"base":   map[string]any{"sha": baseSHA, "repo": map[string]any{"full_name": ghOwner + "/" + ghRepo}},
+	}}
+}
+
+// experiment is a workspace whose job reports accuracy from value.txt and
+// a loss curve.
+func experiment(t *testing.T, accuracy string) string {
+	t.Helper()
+	ws := t.TempDir()
+	os.MkdirAll(filepath.Join(ws, "ci"), 0o755)
+	write := func(name, data string) {
+		if err := os.WriteFile(filepath.Join(ws, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("ci/train.py", `import json, os
+acc = float(open("value.txt").read())
+print("::set-output name=pwned::yes")
+print("training, accuracy", acc)
+json.dump({"accuracy": acc, "loss": [1.0, 0.5, 0.25]}, open(os.path.join(os.environ["SEAR_OUTPUT_DIR"], "metrics.json"), "w"))
+`)
+	write("ci/value.txt", accuracy)
+	write("ci/runnable.yaml", "!Script\nscript: train\n")
+	write("ci/cluster.yaml", "!LocalCluster\nname: action\nfactories_num: 1\n")
+	return ws
+}
+
+var experimentInputs = map[string]string{"runnable": "runnable.yaml", "cluster": "cluster.yaml", "working-directory": "ci"}
+
+func TestActionReportsOnThePullRequest(t *testing.T) {
+	t.Parallel()
+	w := newGHWorld(t)
+	// More than a page of other people's comments: the sticky one must be
+	// found past the first 100.
+	w.srv.SeedComments(ghOwner, ghRepo, 7, 130, "reviewer")
+
+	base := newStep(t, w, experiment(t, "0.80"), "push", map[string]any{"after": baseSHA}, experimentInputs)
+	base.env["GITHUB_SHA"] = baseSHA
+	if base.run(t); base.code != ExitOK {
+		t.Fatalf("base run: exit %d\n%s\n%s", base.code, base.stdout, base.stderr)
+	}
+
+	first := newStep(t, w, experiment(t, "0.85"), "pull_request", pullRequestEvent(7, headSHA, ghOwner+"/"+ghRepo), experimentInputs)
+	if first.run(t); first.code != ExitOK {
+		t.Fatalf("first run: exit %d\n%s\n%s", first.code, first.stdout, first.stderr)
+	}
+	second := newStep(t, w, experiment(t, "0.90"), "pull_request", pullRequestEvent(7, headSHA, ghOwner+"/"+ghRepo), experimentInputs)
+	second.env["GITHUB_RUN_ID"] = "9002"
+	if second.run(t); second.code != ExitOK {
+		t.Fatalf("second run: exit %d\n%s\n%s", second.code, second.stdout, second.stderr)
+	}
+
+	for _, s := range []*step{base, first, second} {
+		if strings.Contains(s.stdout, "::warning::") {
+			t.Errorf("a run with a token that may write warned:\n%s", s.stdout)
+		}
+	}
+	r := w.repo(t)
+	var sticky []tw.CommentState
+	for _, c := range r.Comments {
+		if c.Author == botLogin {
+			sticky = append(sticky, c)
+		}
+	}
+	if len(sticky) != 1 {
+		t.Fatalf("want exactly one sear comment on the pull request, got %d", len(sticky))
+	}
+	if !strings.Contains(sticky[0].Body, "0.9") || !strings.Contains(sticky[0].Body, "ci/runnable.yaml") {
+		t.Errorf("the comment does not show the second run:\n%s", sticky[0].Body)
+	}
+	var onHead []tw.CheckRunState
+	for _, cr := range r.CheckRuns {
+		if cr.HeadSHA == headSHA {
+			onHead = append(onHead, cr)
+		}
+		if cr.Status != "completed" || cr.Conclusion != "success" || cr.Name != "ci/runnable.yaml" {
+			t.Errorf("check run %d %q on %.7s is %s/%s, want a completed success named after the runnable", cr.ID, cr.Name, cr.HeadSHA, cr.Status, cr.Conclusion)
+		}
+	}
+	if len(onHead) != 2 {
+		t.Fatalf("want two check runs on the pull request's head, got %d", len(onHead))
+	}
+	// The second run compares with the base commit's run: 0.90 against 0.80.
+	summary := second.file("summary")
+	if !strings.Contains(summary, "0.8") || !strings.Contains(summary, "+0.1") {
+		t.Errorf("the second run's step summary shows no change against the base run's 0.80:\n%s", summary)
+	}
+	if got := second.outputs["conclusion"]; got != "success" {
+		t.Errorf("output conclusion = %q, want success", got)
+	}
+	var metrics map[string]any
+	if err := json.Unmarshal([]byte(second.outputs["metrics"]), &metrics); err != nil || metrics["accuracy"] != 0.9 {
+		t.Errorf("output metrics = %q (%v), want accuracy 0.9", second.outputs["metrics"], err)
+	}
+	for _, name := range []string{"check-run-url", "comment-url", "cluster-id", "duration-seconds"} {
+		if second.outputs[name] == "" {
+			t.Errorf("output %s is empty; outputs: %v", name, second.outputs)
+		}
+	}
+	if state := readFileCommands(t, filepath.Join(second.files, "state")); state["run-id"] != "9002-1" {
+		t.Errorf("state run-id = %q, want 9002-1 (the post step sweeps by it)", state["run-id"])
+	}
+	// The job printed a workflow command; the runner must not see it act.
+	if !regexp.MustCompile(`(?s)::stop-commands::(sear-[0-9a-f]{32})\n.*::set-output name=pwned::yes.*\n::(sear-[0-9a-f]{32})::\n`).MatchString(second.stdout) {
+		t.Errorf("the job's output was not fenced by stop-commands:\n%s", second.stdout)
+	}
+	if !strings.Contains(second.stdout, "::group::sear: launch") || !strings.Contains(second.stdout, "::endgroup::") {
+		t.Errorf("the phases are not grouped in the log:\n%s", second.stdout)
+	}
+}

@@ -1,0 +1,113 @@
+package command
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/sear-ci/sear/internal/config"
+	"github.com/sear-ci/sear/internal/pipeline"
+	"github.com/sear-ci/sear/internal/redact"
+	"github.com/sear-ci/sear/internal/report"
+	"github.com/sear-ci/sear/internal/run"
+)
+
+// logTailLines is how much of the job's log a report keeps: the step
+// summary shows all of it, the check run and the comment fewer.
+const logTailLines = 500
+
+// execution is one run of loaded inputs, shared by `sear run` and
+// `sear action`: the masking writer everything goes through, the report
+// that follows the phases, and the job's log tail.
+type execution struct {
+	s         streams
+	loaded    *inputs
+	out       *redact.Writer
+	tail      *logTail
+	tracker   *tracker
+	aws       awsFlags
+	runID     string
+	workspace string
+	outputDir string
+	// gitToken clones the runnable's extensions from the workflow's host.
+	gitToken string
+	// observe, if set, sees each event before the report does (the action
+	// opens and closes log groups with it).
+	observe func(pipeline.Event)
+}
+
+// newExecution masks the secrets in everything written to stdout from
+// now on and starts the report of runnable name.
+func newExecution(s streams, loaded *inputs, stdout io.Writer, name string) *execution {
+	var mask []string
+	if loaded.secrets != nil {
+		mask = loaded.secrets.Mask
+	}
+	tail := newLogTail(logTailLines)
+	out := redact.NewWriter(io.MultiWriter(stdout, tail), mask)
+	x := &execution{s: s, loaded: loaded, out: out, tail: tail, runID: runID(s.env), gitToken: s.env("GITHUB_TOKEN")}
+	x.tracker = newTracker(report.Run{Runnable: name, Verdict: report.Running, TLSOff: !loaded.cluster.TLS}, x.maskString)
+	return x
+}
+
+func (x *execution) maskString(s string) string { return redact.String(s, x.out.Secrets()) }
+
+// execute brings the cluster up, runs the job and tears down. It returns
+// the finished report with the result; err is the run's error, already
+// in the report.
+func (x *execution) execute(ctx context.Context) (report.Run, *run.Result, error) {
+	c := x.loaded.cluster
+	provider, err := providerFor(ctx, c, x.aws, x.s, x.out, x.runID)
+	if err != nil {
+		return x.tracker.finish(ctx, c, nil, err, x.tail), nil, err
+	}
+	if c.Kind == config.AWS {
+		x.tracker.update(func(r *report.Run) { r.Region = regionOf(c, x.aws, x.s.env) })
+	}
+	var ini []byte
+	if x.loaded.secrets != nil {
+		ini = x.loaded.secrets.INI
+	}
+	res, err := run.Run(ctx, run.Options{
+		Runnable: x.loaded.runnable, Cluster: c, SecretsINI: ini,
+		Workspace: x.workspace, OutputDir: x.outputDir, RunID: x.runID,
+		Repository: repository("", x.s.env), Provider: provider, Log: x.out, Abandon: x.s.abandon,
+		GitToken: x.gitToken, GitTokenHost: serverURL(x.s.env), SSHAgentSocket: x.s.env("SSH_AUTH_SOCK"),
+		Observe: x.observeEvent,
+	})
+	x.out.Flush()
+	return x.tracker.finish(ctx, c, res, err, x.tail), res, err
+}
+
+// observeEvent keeps the job's log tail while the job runs, then lets the
+// caller and the report see the event.
+func (x *execution) observeEvent(e pipeline.Event) {
+	if e.Step == "job" && e.Phase == pipeline.PhaseRun {
+		x.out.Flush()
+		x.tail.record(!e.Done)
+	}
+	if x.observe != nil {
+		x.observe(e)
+	}
+	x.tracker.observe(e)
+}
+
+// fail prints a run's error, masked, with the way to clean up after it.
+func (x *execution) fail(prefix string, err error) {
+	fmt.Fprintf(x.s.stderr, "%s: %s\n", prefix, x.maskString(err.Error()))
+	if x.loaded.cluster.Kind == config.AWS {
+		fmt.Fprintf(x.s.stderr, "%s: if anything of run %s outlived this, `sear sweep --run-id %s` deletes it\n", prefix, x.runID, x.runID)
+	}
+}
+
+// regionOf is the region a run's cluster is in, as the provider picks it:
+// the flag, the cluster file's region_name, then the environment.
+func regionOf(c *config.Cluster, a awsFlags, env Env) string {
+	switch {
+	case a.region != "":
+		return a.region
+	case c.RegionName != "":
+		return c.RegionName
+	}
+	return region(env)
+}
