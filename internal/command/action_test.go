@@ -257,3 +257,162 @@ func TestActionReportsOnThePullRequest(t *testing.T) {
 		t.Errorf("the phases are not grouped in the log:\n%s", second.stdout)
 	}
 }
+
+func TestActionRefusesForkPullRequests(t *testing.T) {
+	t.Parallel()
+	w := newGHWorld(t)
+	s := newStep(t, w, experiment(t, "0.5"), "pull_request", pullRequestEvent(8, forkSHA, "stranger/nlp"), experimentInputs)
+	s.env["INPUT_GITHUB-TOKEN"] = forkTok
+	s.run(t)
+	if s.code != ExitFailure {
+		t.Fatalf("exit %d, want %d\n%s\n%s", s.code, ExitFailure, s.stdout, s.stderr)
+	}
+	if strings.Contains(s.stdout, "sear: launch") || strings.Contains(s.stdout, "sear: keys") {
+		t.Errorf("a refused fork pull request launched something:\n%s", s.stdout)
+	}
+	if !strings.Contains(s.stdout, "::error::pull request #8 comes from the fork stranger/nlp") {
+		t.Errorf("no error annotation naming the fork:\n%s", s.stdout)
+	}
+	if got := s.outputs["conclusion"]; got != "action_required" {
+		t.Errorf("conclusion = %q, want action_required", got)
+	}
+	// The fork's token is read-only: the refusal is in the step summary,
+	// with a warning, not a failure to report.
+	if !strings.Contains(s.file("summary"), "allow-fork-pull-requests") || !strings.Contains(s.stdout, "::warning::") {
+		t.Errorf("want the refusal in the step summary and a warning about the read-only token:\nsummary:\n%s\nstdout:\n%s", s.file("summary"), s.stdout)
+	}
+	if state := s.file("state"); state != "" {
+		t.Errorf("a refused run saved state for the post step: %q", state)
+	}
+
+	// Opting in runs it.
+	s = newStep(t, w, experiment(t, "0.5"), "pull_request", pullRequestEvent(8, forkSHA, "stranger/nlp"), experimentInputs)
+	s.env["INPUT_GITHUB-TOKEN"] = forkTok
+	s.env["INPUT_ALLOW-FORK-PULL-REQUESTS"] = "true"
+	if s.run(t); s.code != ExitOK {
+		t.Fatalf("allowed fork run: exit %d\n%s\n%s", s.code, s.stdout, s.stderr)
+	}
+}
+
+func TestActionConfigErrorsBecomeAnnotations(t *testing.T) {
+	t.Parallel()
+	w := newGHWorld(t)
+	ws := experiment(t, "0.5")
+	os.WriteFile(filepath.Join(ws, "ci/cluster.yaml"), []byte("!LocalCluster\nname: bad\nfactory_num: 2\n"), 0o644)
+	s := newStep(t, w, ws, "pull_request", pullRequestEvent(7, headSHA, ghOwner+"/"+ghRepo), experimentInputs).run(t)
+	if s.code != ExitFailure {
+		t.Fatalf("exit %d\n%s\n%s", s.code, s.stdout, s.stderr)
+	}
+	if strings.Contains(s.stdout, "sear: launch") {
+		t.Errorf("a bad configuration launched something:\n%s", s.stdout)
+	}
+	if !strings.Contains(s.stdout, "::error col=1,file=ci/cluster.yaml,line=3,title=sear%3A invalid configuration::unknown field \"factory_num\"") {
+		t.Errorf("no annotation on ci/cluster.yaml line 3:\n%s", s.stdout)
+	}
+	r := w.repo(t)
+	if len(r.CheckRuns) != 1 {
+		t.Fatalf("want one check run, got %d", len(r.CheckRuns))
+	}
+	cr := r.CheckRuns[0]
+	if cr.Status != "completed" || cr.Conclusion != "failure" || len(cr.Annotations) != 1 {
+		t.Fatalf("check run is %s/%s with %d annotation(s), want completed/failure with 1", cr.Status, cr.Conclusion, len(cr.Annotations))
+	}
+	if a := cr.Annotations[0]; a.Path != "ci/cluster.yaml" || a.StartLine != 3 || !strings.Contains(a.Message, "factories_num") {
+		t.Errorf("annotation = %+v, want ci/cluster.yaml line 3 suggesting factories_num", a)
+	}
+}
+
+func TestActionWithAReadOnlyTokenStillReports(t *testing.T) {
+	t.Parallel()
+	w := newGHWorld(t)
+	s := newStep(t, w, experiment(t, "0.7"), "pull_request", pullRequestEvent(7, headSHA, ghOwner+"/"+ghRepo), experimentInputs)
+	s.env["INPUT_GITHUB-TOKEN"] = checksTok
+	if s.run(t); s.code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", s.code, s.stdout, s.stderr)
+	}
+	for _, want := range []string{"::warning::", "checks: write", "pull-requests: write"} {
+		if !strings.Contains(s.stdout, want) {
+			t.Errorf("the log lacks %q:\n%s", want, s.stdout)
+		}
+	}
+	summary := s.file("summary")
+	for _, want := range []string{"succeeded", "accuracy", "0.7", "checks: write"} {
+		if !strings.Contains(summary, want) {
+			t.Errorf("the step summary lacks %q:\n%s", want, summary)
+		}
+	}
+	if r := w.repo(t); len(r.CheckRuns)+len(r.Comments) != 0 {
+		t.Errorf("a read-only token posted %d check run(s) and %d comment(s)", len(r.CheckRuns), len(r.Comments))
+	}
+}
+
+func TestActionReportsEveryInputProblemAtOnce(t *testing.T) {
+	t.Parallel()
+	w := newGHWorld(t)
+	s := newStep(t, w, t.TempDir(), "pull_request", pullRequestEvent(7, headSHA, ghOwner+"/"+ghRepo), map[string]string{
+		"role-duration-seconds": "60", "report": "check,email", "working-directory": "../elsewhere",
+		"secrets": `{"A": "one"`, "aws-role-arn": "sear-role",
+	}).run(t)
+	if s.code != ExitFailure {
+		t.Fatalf("exit %d\n%s", s.code, s.stdout)
+	}
+	for _, want := range []string{"`runnable` is required", "`cluster` is required", "`role-duration-seconds` is \"60\"",
+		"`report` has \"email\"", "`working-directory` is \"../elsewhere\"", "the `secrets` input", "`aws-role-arn` is \"sear-role\""} {
+		if !strings.Contains(s.stdout, want) {
+			t.Errorf("the log lacks %q:\n%s", want, s.stdout)
+		}
+	}
+}
+
+func TestActionMasksSecretsBeforeAnythingElse(t *testing.T) {
+	t.Parallel()
+	w := newGHWorld(t)
+	ws := experiment(t, "0.5")
+	os.WriteFile(filepath.Join(ws, "ci/train.py"), []byte(`import configparser, json, os
+c = configparser.ConfigParser()
+c.read(os.environ["SEAR_SECRETS"])
+print("key is", c["SECRETS"]["api_key"])
+json.dump({"x": 1}, open(os.path.join(os.environ["SEAR_OUTPUT_DIR"], "metrics.json"), "w"))
+`), 0o644)
+	in := map[string]string{"secrets": `{"API_KEY": "sk-live-4242-secret", "github_token": "ghs_x"}`}
+	for k, v := range experimentInputs {
+		in[k] = v
+	}
+	s := newStep(t, w, ws, "workflow_dispatch", map[string]any{}, in).run(t)
+	if s.code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", s.code, s.stdout, s.stderr)
+	}
+	// The masks come first: the value, its base64 forms, and the left-out
+	// github_token's too.
+	lines := strings.Split(s.stdout, "\n")
+	masks := 0
+	for masks < len(lines) && strings.HasPrefix(lines[masks], "::add-mask::") {
+		masks++
+	}
+	head := strings.Join(lines[:masks], "\n")
+	if !strings.Contains(head, "::add-mask::sk-live-4242-secret") || !strings.Contains(head, "::add-mask::ghs_x") {
+		t.Errorf("the log does not start with the secrets' masks:\n%.400s", s.stdout)
+	}
+	if rest := strings.Join(lines[masks:], "\n"); strings.Contains(rest, "sk-live-4242-secret") ||
+		!strings.Contains(s.stdout, "key is ***") {
+		t.Errorf("the secret was printed, or the job's line is missing:\n%s", s.stdout)
+	}
+	if summary := s.file("summary"); strings.Contains(summary, "sk-live-4242-secret") {
+		t.Errorf("the secret is in the step summary:\n%s", summary)
+	}
+	// workflow_dispatch: a check run on GITHUB_SHA, no comment.
+	if r := w.repo(t); len(r.CheckRuns) != 1 || len(r.Comments) != 0 {
+		t.Errorf("workflow_dispatch: %d check run(s), %d comment(s); want 1 and 0", len(r.CheckRuns), len(r.Comments))
+	}
+}
+
+func TestActionPostWithNothingLaunched(t *testing.T) {
+	t.Parallel()
+	for _, state := range []map[string]string{{}, {"STATE_run-id": "9001-1", "STATE_cluster-kind": "LocalCluster"}} {
+		var out, errb bytes.Buffer
+		code := Run(context.Background(), Process{Args: []string{"action", "post"}, Env: func(k string) string { return state[k] }, Stdout: &out, Stderr: &errb})
+		if code != ExitOK || !strings.Contains(out.String(), "nothing to sweep") {
+			t.Errorf("state %v: exit %d\n%s%s", state, code, out.String(), errb.String())
+		}
+	}
+}
