@@ -92,7 +92,7 @@ func newStep(t *testing.T, w *ghWorld, ws, event string, payload any, inputs map
 		"GITHUB_RUN_ID": "9001", "GITHUB_RUN_ATTEMPT": "1", "GITHUB_ACTOR": "octocat",
 		"GITHUB_OUTPUT": filepath.Join(files, "output"), "GITHUB_STATE": filepath.Join(files, "state"),
 		"GITHUB_STEP_SUMMARY": filepath.Join(files, "summary"),
-		"INPUT_GITHUB-TOKEN": writeTok, "INPUT_REPORT": "check,comment,summary",
+		"INPUT_GITHUB-TOKEN":  writeTok, "INPUT_REPORT": "check,comment,summary",
 	}
 	for k, v := range inputs {
 		env["INPUT_"+strings.ToUpper(k)] = v
