@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	tw "github.com/sear-ci/sear/internal/testworld/github"
 )
@@ -415,4 +417,48 @@ func TestActionPostWithNothingLaunched(t *testing.T) {
 			t.Errorf("state %v: exit %d\n%s%s", state, code, out.String(), errb.String())
 		}
 	}
+}
+
+func TestActionCancelledCompletesTheCheckRun(t *testing.T) {
+	t.Parallel()
+	w := newGHWorld(t)
+	ws := experiment(t, "0.5")
+	os.WriteFile(filepath.Join(ws, "ci/train.py"), []byte("import time\nprint('started', flush=True)\ntime.sleep(120)\n"), 0o644)
+	s := newStep(t, w, ws, "pull_request", pullRequestEvent(7, headSHA, ghOwner+"/"+ghRepo), experimentInputs)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	// The runner's SIGINT: cancel once the check run shows the job running.
+	go func() {
+		for ctx.Err() == nil {
+			for _, cr := range w.repo(t).CheckRuns {
+				if cr.Summary != nil && strings.Contains(*cr.Summary+deref(cr.Text), "job") && cr.Status == "in_progress" {
+					cancel(errors.New("received interrupt"))
+					return
+				}
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}()
+	var out, errb bytes.Buffer
+	code := Run(ctx, Process{Args: []string{"action"}, Env: func(k string) string { return s.env[k] }, Stdout: &out, Stderr: &errb})
+	if code != ExitFailure {
+		t.Fatalf("exit %d\n%s\n%s", code, out.String(), errb.String())
+	}
+	r := w.repo(t)
+	if len(r.CheckRuns) != 1 || r.CheckRuns[0].Status != "completed" || r.CheckRuns[0].Conclusion != "cancelled" {
+		t.Fatalf("check runs: %+v; want one completed as cancelled", r.CheckRuns)
+	}
+	if outs := readFileCommands(t, filepath.Join(s.files, "output")); outs["conclusion"] != "cancelled" {
+		t.Errorf("conclusion output = %q, want cancelled", outs["conclusion"])
+	}
+	if !strings.Contains(out.String(), "sear: tearing down") {
+		t.Errorf("no teardown after the cancel:\n%s", out.String())
+	}
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }
