@@ -124,7 +124,7 @@ func (a *actionStep) run(ctx context.Context) int {
 	x := newExecution(a.s, loaded, a.s.stdout, a.runnable)
 	x.tracker.update(func(r *report.Run) { r.Commit, r.Links, r.Started = base.Commit, base.Links, base.Started })
 	x.aws = awsFlags{roleARN: a.in.RoleARN, region: a.in.Region, duration: a.in.RoleDuration, mask: func(v string) { a.log.Mask([]string{v}) }}
-	x.gitToken = a.in.Token
+	x.gitToken, x.command = a.in.Token, a.in.Command
 	x.workspace = filepath.Join(a.workspace, filepath.FromSlash(a.in.WorkingDirectory))
 	x.outputDir = filepath.Join(a.workspace, filepath.FromSlash(a.in.OutputDir))
 	// The post step sweeps by this id with fresh credentials, whatever

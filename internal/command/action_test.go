@@ -462,3 +462,22 @@ func deref(s *string) string {
 	}
 	return *s
 }
+
+func TestActionCommandInputReplacesTheRunnable(t *testing.T) {
+	t.Parallel()
+	w := newGHWorld(t)
+	in := map[string]string{"command": `echo "role=$SEAR_ROLE nodes=$SEAR_NUM_NODES" && echo '{"n": 3}' > "$SEAR_OUTPUT_DIR/metrics.json"`}
+	for k, v := range experimentInputs {
+		in[k] = v
+	}
+	s := newStep(t, w, experiment(t, "0.5"), "workflow_dispatch", map[string]any{}, in).run(t)
+	if s.code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", s.code, s.stdout, s.stderr)
+	}
+	if !strings.Contains(s.stdout, "role=orchestrator nodes=2") || strings.Contains(s.stdout, "training, accuracy") {
+		t.Errorf("the command did not replace the runnable:\n%s", s.stdout)
+	}
+	if s.outputs["metrics"] != `{"n":3}` {
+		t.Errorf("metrics output = %q", s.outputs["metrics"])
+	}
+}

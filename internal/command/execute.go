@@ -29,6 +29,8 @@ type execution struct {
 	runID     string
 	workspace string
 	outputDir string
+	// command replaces the runnable's command (the action's command input).
+	command string
 	// gitToken clones the runnable's extensions from the workflow's host.
 	gitToken string
 	// observe, if set, sees each event before the report does (the action
@@ -71,7 +73,7 @@ func (x *execution) execute(ctx context.Context) (report.Run, *run.Result, error
 	res, err := run.Run(ctx, run.Options{
 		Runnable: x.loaded.runnable, Cluster: c, SecretsINI: ini,
 		Workspace: x.workspace, OutputDir: x.outputDir, RunID: x.runID,
-		Repository: repository("", x.s.env), Provider: provider, Log: x.out, Abandon: x.s.abandon,
+		Repository: repository("", x.s.env), Provider: provider, Command: x.command, Log: x.out, Abandon: x.s.abandon,
 		GitToken: x.gitToken, GitTokenHost: serverURL(x.s.env), SSHAgentSocket: x.s.env("SSH_AUTH_SOCK"),
 		Observe: x.observeEvent,
 	})

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/sear-ci/sear/internal/cloud"
-	"github.com/sear-ci/sear/internal/config"
 	"github.com/sear-ci/sear/internal/remote"
 )
 
@@ -80,9 +79,9 @@ func runJob(ctx context.Context, st *state) error {
 
 // preflight checks, before anything runs, that the launcher exists there.
 func (st *state) preflight(ctx context.Context, n cloud.Node) error {
-	name := "python3"
-	if st.opts.Runnable.Kind == config.KindFlambe {
-		name = "flambe"
+	name := st.launcher()
+	if name == "" {
+		return nil
 	}
 	err := st.conns[n.Rank].Run(ctx, "command -v "+name, remote.RunOptions{Env: st.env(n)})
 	if err != nil {

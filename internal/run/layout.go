@@ -68,6 +68,9 @@ func (st *state) env(n cloud.Node) map[string]string {
 
 // command is the job's argv on the orchestrator.
 func (st *state) command() []string {
+	if st.opts.Command != "" {
+		return []string{"sh", "-c", st.opts.Command}
+	}
 	r := st.opts.Runnable
 	if r.Kind == config.KindScript {
 		argv := r.Script.Argv()
@@ -81,4 +84,17 @@ func (st *state) command() []string {
 		cmd = append(cmd, "-i")
 	}
 	return cmd
+}
+
+// launcher is the program the job's command needs on the orchestrator,
+// checked before anything runs; "" when there is nothing to check (a
+// command given by the user runs with the node's shell).
+func (st *state) launcher() string {
+	switch {
+	case st.opts.Command != "":
+		return ""
+	case st.opts.Runnable.Kind == config.KindFlambe:
+		return "flambe"
+	}
+	return "python3"
 }

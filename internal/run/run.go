@@ -28,6 +28,9 @@ type Options struct {
 	RunID      string
 	Repository string
 	Provider   cloud.Provider
+	// Command, if set, runs on the orchestrator with sh -c instead of the
+	// runnable (which is still uploaded), with the same environment.
+	Command string
 	// GitToken is sent, only to GitTokenHost (GITHUB_SERVER_URL's host),
 	// when cloning the runnable's git extensions over HTTPS.
 	GitToken, GitTokenHost string
