@@ -5,14 +5,14 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/cgi"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/sear-ci/sear/internal/testworld/gitserver"
 )
 
 // The fixture repositories, built once with the git CLI and served by real
@@ -27,39 +27,6 @@ var (
 // privateToken is the only credential the private repository accepts.
 const privateToken = "ghs_s3cretT0kenForTheTestsOnly1234567"
 
-// gitEnv keeps the user's and the system's git configuration out of the
-// fixtures, so they build the same everywhere.
-func gitEnv(home string) []string {
-	return append(os.Environ(),
-		"HOME="+home, "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null",
-		"GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com",
-		"GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com",
-	)
-}
-
-func gitCmd(dir string, args ...string) error {
-	cmd := exec.Command("git", args...)
-	cmd.Dir = dir
-	cmd.Env = gitEnv(dir)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("git %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return nil
-}
-
-func writeFiles(dir string, files map[string]string) error {
-	for name, body := range files {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			return err
-		}
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // buildFixtures makes, under root:
 //   - org/public.git: default branch main (not master); branch
 //     release/2024.1 with the extension in sst_ext/; a tag "release" on
@@ -70,31 +37,31 @@ func buildFixtures(root string) error {
 	work := filepath.Join(root, "work")
 	steps := []func() error{
 		func() error { return os.MkdirAll(work, 0o755) },
-		func() error { return gitCmd(work, "init", "-q", "-b", "main") },
+		func() error { return gitserver.Git(work, "init", "-q", "-b", "main") },
 		func() error {
-			return writeFiles(work, map[string]string{"README.md": "on main\n", "top/setup.py": "# main's setup\n"})
+			return gitserver.WriteFiles(work, map[string]string{"README.md": "on main\n", "top/setup.py": "# main's setup\n"})
 		},
 		func() error { return os.Symlink("/", filepath.Join(work, "escape")) },
-		func() error { return gitCmd(work, "add", "-A") },
-		func() error { return gitCmd(work, "commit", "-q", "-m", "main") },
-		func() error { return gitCmd(work, "tag", "release") },
-		func() error { return gitCmd(work, "tag", "-a", "v1.0", "-m", "v1.0") },
-		func() error { return gitCmd(work, "checkout", "-q", "-b", "release/2024.1") },
+		func() error { return gitserver.Git(work, "add", "-A") },
+		func() error { return gitserver.Git(work, "commit", "-q", "-m", "main") },
+		func() error { return gitserver.Git(work, "tag", "release") },
+		func() error { return gitserver.Git(work, "tag", "-a", "v1.0", "-m", "v1.0") },
+		func() error { return gitserver.Git(work, "checkout", "-q", "-b", "release/2024.1") },
 		func() error {
-			return writeFiles(work, map[string]string{
+			return gitserver.WriteFiles(work, map[string]string{
 				"sst_ext/setup.py":            "from setuptools import setup\nsetup(name='sst_ext')\n",
 				"sst_ext/sst_ext/__init__.py": "BRANCH = 'release/2024.1'\n",
 			})
 		},
-		func() error { return gitCmd(work, "add", "-A") },
-		func() error { return gitCmd(work, "commit", "-q", "-m", "release") },
-		func() error { return gitCmd(work, "checkout", "-q", "main") },
-		func() error { return gitCmd(root, "clone", "-q", "--bare", work, "org/public.git") },
+		func() error { return gitserver.Git(work, "add", "-A") },
+		func() error { return gitserver.Git(work, "commit", "-q", "-m", "release") },
+		func() error { return gitserver.Git(work, "checkout", "-q", "main") },
+		func() error { return gitserver.Git(root, "clone", "-q", "--bare", work, "org/public.git") },
 		func() error {
-			return gitCmd(filepath.Join(root, "org/public.git"), "symbolic-ref", "HEAD", "refs/heads/main")
+			return gitserver.Git(filepath.Join(root, "org/public.git"), "symbolic-ref", "HEAD", "refs/heads/main")
 		},
 		func() error {
-			return gitCmd(root, "clone", "-q", "--bare", "--branch", "main", "--single-branch", work, "org/private.git")
+			return gitserver.Git(root, "clone", "-q", "--bare", "--branch", "main", "--single-branch", work, "org/private.git")
 		},
 	}
 	for _, step := range steps {
@@ -147,21 +114,9 @@ type gitServer struct {
 func newGitServer(t *testing.T) *gitServer {
 	t.Helper()
 	root := fixtures(t)
-	backend := &cgi.Handler{
-		Path: "git",
-		Args: []string{"http-backend"},
-		Dir:  root,
-		Env: []string{
-			"GIT_PROJECT_ROOT=" + root, "GIT_HTTP_EXPORT_ALL=1",
-			"GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null", "HOME=" + root,
-		},
-		InheritEnv: []string{"PATH"},
-		Stderr:     io.Discard, // "Not a git repository" for the 404 test
-	}
-	if p, err := exec.LookPath("git"); err == nil {
-		backend.Path = p
-	} else {
-		t.Fatalf("git is needed to serve the test repositories: %v", err)
+	backend, err := gitserver.Backend(root, nil)
+	if err != nil {
+		t.Fatal(err)
 	}
 	gs := &gitServer{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
