@@ -33,14 +33,14 @@ func runActionPost(ctx context.Context, s streams) int {
 	if a.region == "" {
 		a.region = in.Region
 	}
-	return sweep(ctx, s, log, a, ec2.SweepOptions{RunID: id}, "run "+id)
+	return sweep(ctx, s, log, a, ec2.SweepOptions{RunID: id, Repository: s.env("GITHUB_REPOSITORY")}, "run "+id)
 }
 
 // sweepExpired is the action on a schedule: `sear sweep --expired`, the
 // fourth layer of teardown.
 func (a *actionStep) sweepExpired(ctx context.Context) int {
 	f := awsFlags{roleARN: a.in.RoleARN, region: a.in.Region, duration: a.in.RoleDuration, mask: func(v string) { a.log.Mask([]string{v}) }}
-	return sweep(ctx, a.s, a.log, f, ec2.SweepOptions{Expired: true}, "runs past their sear:expires-at")
+	return sweep(ctx, a.s, a.log, f, ec2.SweepOptions{Expired: true, Repository: a.s.env("GITHUB_REPOSITORY")}, "runs past their sear:expires-at")
 }
 
 // sweep deletes what opts selects and reports what it did; anything left

@@ -20,6 +20,7 @@ func runSweep(ctx context.Context, s streams, args []string) int {
 	id := fs.String("run-id", "", "delete what the run with this id created (sear run prints it)")
 	expired := fs.Bool("expired", false, "delete what any run left past its sear:expires-at")
 	dryRun := fs.Bool("dry-run", false, "list what would be deleted; delete nothing")
+	repo := fs.String("repository", "", "only what runs of this OWNER/REPO created (tag sear:repository); default every repository")
 	if code, ok := parseFlags(fs, s, args); !ok {
 		return code
 	}
@@ -39,7 +40,7 @@ func runSweep(ctx context.Context, s streams, args []string) int {
 	// leave half the run's instances terminated and its group behind.
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Minute)
 	defer cancel()
-	res, err := ec2.Sweep(sctx, cfg, ec2.SweepOptions{RunID: *id, Expired: *expired, DryRun: *dryRun, Log: out})
+	res, err := ec2.Sweep(sctx, cfg, ec2.SweepOptions{RunID: *id, Expired: *expired, DryRun: *dryRun, Repository: *repo, Log: out})
 	out.Flush()
 	verb := "deleted"
 	if *dryRun {

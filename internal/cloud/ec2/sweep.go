@@ -23,6 +23,12 @@ type SweepOptions struct {
 	Expired bool
 	// Now is the time expiry is judged by; zero means time.Now().
 	Now time.Time
+	// Repository, if set, limits the sweep to resources tagged
+	// sear:repository=Repository: in an account several repositories
+	// share, a repository's sweep leaves the others' runs to them (and a
+	// role whose policy is scoped to its own repository could not delete
+	// theirs anyway).
+	Repository string
 	// DryRun finds and lists, and deletes nothing.
 	DryRun bool
 	// Log receives one line per resource found and deleted; nil discards.
@@ -76,6 +82,9 @@ func (a *api) sweepable(ctx context.Context, opts SweepOptions) (instances, grou
 		filters = append(filters, tagFilter(tagRunID, opts.RunID))
 	} else {
 		filters = append(filters, types.Filter{Name: aws.String("tag-key"), Values: []string{tagExpiresAt}})
+	}
+	if opts.Repository != "" {
+		filters = append(filters, tagFilter(tagRepository, opts.Repository))
 	}
 	found, err := a.describe(ctx, append(filters, types.Filter{Name: aws.String("instance-state-name"), Values: stillLive}))
 	if err != nil {

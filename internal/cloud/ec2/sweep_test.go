@@ -62,6 +62,8 @@ func TestSweep(t *testing.T) {
 		{"by run id", SweepOptions{RunID: "run-a"}, 4, "bB bB/sg"},
 		{"expired", SweepOptions{Expired: true, Now: time.Now().Add(48 * time.Hour)}, 4, "lateA lateA/sg"},
 		{"nothing expired yet", SweepOptions{Expired: true}, 0, "bB bB/sg lateA lateA/sg soonA soonA/sg"},
+		{"expired, of this repository", SweepOptions{Expired: true, Now: time.Now().Add(48 * time.Hour), Repository: "octo/repo"}, 4, "lateA lateA/sg"},
+		{"expired, of another repository", SweepOptions{Expired: true, Now: time.Now().Add(48 * time.Hour), Repository: "octo/other"}, 0, "bB bB/sg lateA lateA/sg soonA soonA/sg"},
 		{"dry run lists and deletes nothing", SweepOptions{RunID: "run-a", DryRun: true}, 4, "bB bB/sg lateA lateA/sg soonA soonA/sg"},
 	}
 	for _, c := range cases {
