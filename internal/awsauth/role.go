@@ -111,7 +111,11 @@ func roleConfig(ctx context.Context, o Options) (aws.Config, error) {
 	if err != nil {
 		return aws.Config{}, err
 	}
-	tokens.client = cfg.HTTPClient
+	// The loader sets an HTTP client only when it has a reason to (a CA
+	// bundle, a client given); otherwise the token keeps the default.
+	if cfg.HTTPClient != nil {
+		tokens.client = cfg.HTTPClient
+	}
 	// The STS client is built while cfg still has anonymous credentials: AssumeRoleWithWebIdentity
 	// is unsigned (the token is the credential), and a client signing with the very credentials
 	// it fetches would call itself.

@@ -31,6 +31,16 @@ type Faults struct {
 	// the id of an instance still pending, which fails when its boot would
 	// have completed.
 	FailBoot map[string]bool
+	// ENIReleaseDelay keeps a terminated instance's network interface
+	// attached to its security groups this long after termination, so
+	// DeleteSecurityGroup answers DependencyViolation meanwhile. EC2 deletes
+	// the interface of a terminated instance asynchronously, and refuses to
+	// delete a group "associated with an instance or network interface"
+	// ("DeleteSecurityGroup"); teardowns that delete the group right after
+	// the instances report terminated meet exactly this (Terraform's AWS
+	// provider retries it for minutes: terraform-provider-aws issue 1671).
+	// 0 releases the interface with the instance.
+	ENIReleaseDelay time.Duration
 }
 
 // SetFaults replaces the injected faults; it takes effect for the next call.
@@ -68,6 +78,14 @@ func (s *Server) throttled() bool {
 	defer s.mu.Unlock()
 	s.count++
 	return s.faults.ThrottleEvery > 0 && s.count%s.faults.ThrottleEvery == 0
+}
+
+// interfaceLingers reports whether a terminated instance's network
+// interface still holds its security groups under ENIReleaseDelay; the
+// caller holds s.mu.
+func (s *Server) interfaceLingers(i *instance) bool {
+	d := s.faults.ENIReleaseDelay
+	return d > 0 && i.state == stateTerminated && s.now().Before(i.terminateTime.Add(d))
 }
 
 // consumeFailBoot reports whether a new instance must fail to boot; the

@@ -179,7 +179,7 @@ func (s *Server) deleteSecurityGroup(p params) (any, *apiError) {
 
 func (s *Server) groupInUse(id string) bool {
 	for _, i := range s.instances {
-		if i.live() && contains(i.groupIDs, id) {
+		if (i.live() || s.interfaceLingers(i)) && contains(i.groupIDs, id) {
 			return true
 		}
 	}

@@ -42,6 +42,9 @@ type EC2Faults struct {
 	// FailBoot lists instances that fail to boot: "next" for the next one launched, or the id of
 	// an instance still pending.
 	FailBoot []string `json:"fail_boot"`
+	// ENIReleaseDelay keeps a terminated instance's network interface, and so its security
+	// groups, in use this long: DeleteSecurityGroup answers DependencyViolation meanwhile.
+	ENIReleaseDelay Duration `json:"eni_release_delay"`
 }
 
 // GitHubFaults are GitHub's faults (see github.Faults for each one's exact effect).
@@ -111,7 +114,7 @@ func (w *World) Faults() Faults {
 	ef := &EC2Faults{
 		Latency: Duration(e.Latency), ThrottleEvery: e.ThrottleEvery, PartialLaunch: e.PartialLaunch,
 		InsufficientCapacity: trueKeys(e.InsufficientCapacity), FailBoot: trueKeys(e.FailBoot),
-		SlowBoot: Duration(w.boot.get()),
+		SlowBoot: Duration(w.boot.get()), ENIReleaseDelay: Duration(e.ENIReleaseDelay),
 	}
 	if e.ThrottleEvery > 0 {
 		ef.Throttle = 1 / float64(e.ThrottleEvery)
@@ -137,8 +140,8 @@ func (w *World) ClearFaults() {
 func (f *EC2Faults) emulator() (ec2.Faults, error) {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf("ec2: "+format, args...)) }
-	if f.Latency < 0 || f.SlowBoot < 0 {
-		bad("latency and slow_boot must not be negative")
+	if f.Latency < 0 || f.SlowBoot < 0 || f.ENIReleaseDelay < 0 {
+		bad("latency, slow_boot and eni_release_delay must not be negative")
 	}
 	if f.Throttle < 0 || f.Throttle > 1 {
 		bad("throttle %v: expected a share between 0 and 1", f.Throttle)
@@ -166,6 +169,7 @@ func (f *EC2Faults) emulator() (ec2.Faults, error) {
 	return ec2.Faults{
 		Latency: time.Duration(f.Latency), ThrottleEvery: every, PartialLaunch: f.PartialLaunch,
 		InsufficientCapacity: trueSet(f.InsufficientCapacity), FailBoot: trueSet(f.FailBoot),
+		ENIReleaseDelay: time.Duration(f.ENIReleaseDelay),
 	}, errors.Join(errs...)
 }
 
