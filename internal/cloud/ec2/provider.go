@@ -25,7 +25,9 @@ const DefaultCheckIPURL = "https://checkip.amazonaws.com"
 // backoff. The zero value is the production pacing; tests shorten it.
 type Timing struct {
 	// Poll is the first pause between polls; it grows by half each time up
-	// to MaxPoll. Defaults 2s and 15s.
+	// to MaxPoll. Defaults 2s and 5s: a node that is ready is seen at most
+	// 5 s late, for one DescribeInstances call per 5 s per cluster, far
+	// under EC2's request rate for describe calls.
 	Poll, MaxPoll time.Duration
 	// RetryMaxBackoff caps the SDK retryer's backoff between attempts of
 	// one call (throttling, 5xx). Default 20s, the SDK's own.
@@ -37,7 +39,7 @@ func (t Timing) withDefaults() Timing {
 		t.Poll = 2 * time.Second
 	}
 	if t.MaxPoll < t.Poll {
-		t.MaxPoll = max(15*time.Second, t.Poll)
+		t.MaxPoll = max(5*time.Second, t.Poll)
 	}
 	if t.RetryMaxBackoff <= 0 {
 		t.RetryMaxBackoff = 20 * time.Second
