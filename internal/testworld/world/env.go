@@ -1,6 +1,11 @@
 package world
 
-import "fmt"
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"strings"
+)
 
 // Env returns the environment that points sear, the AWS SDKs and CLI, and GitHub clients at the
 // world, as NAME=value strings in a fixed order, SEAR_TESTWORLD_URL last. The tokens in it are the world's own, worthless
@@ -46,4 +51,20 @@ func (w *World) Env() []string {
 		// sees this one.
 		"SEAR_TESTWORLD_URL="+w.urls.Control,
 	)
+}
+
+// EnvAt is [World.Env] for a client that reaches the world at addr, one of Options.ListenAlso
+// (a container on a Docker network whose gateway addr is): every URL in it names addr instead of
+// 127.0.0.1, on the same port.
+func (w *World) EnvAt(addr netip.Addr) []string {
+	const loopback = "http://127.0.0.1:"
+	at := "http://" + net.JoinHostPort(addr.String(), "")
+	env := w.Env()
+	for i, kv := range env {
+		name, value, _ := strings.Cut(kv, "=")
+		if rest, ok := strings.CutPrefix(value, loopback); ok {
+			env[i] = name + "=" + at + rest
+		}
+	}
+	return env
 }

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -52,6 +53,11 @@ type Options struct {
 	StaticCredentials *StaticCredentials
 	// Ports fixes the listeners' ports; zero fields take a free port.
 	Ports Ports
+	// ListenAlso are addresses of this host that every service listens on too, each on the
+	// same port as its loopback listener: a Docker network's gateway, so that a container on
+	// that network (the action's, as the Actions runner starts it) reaches the world there.
+	// [World.EnvAt] is the environment for such a client.
+	ListenAlso []netip.Addr
 	// Faults are in force from the start, as if posted to the control endpoint.
 	Faults *Faults
 	// Log receives the HTTP servers' own error messages; discarded when nil.
