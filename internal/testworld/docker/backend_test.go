@@ -226,10 +226,10 @@ func TestCutRestore(t *testing.T) {
 	}
 }
 
-// TestAddresses: instances get the subnet's addresses from the lowest, past the gateway, and
-// EC2's hostnames for them.
+// TestAddresses: instances get the addresses of the subnet's lower half from the lowest, past
+// the gateway (the upper half is the engine's), and EC2's hostnames for them.
 func TestAddresses(t *testing.T) {
-	b := &Backend{subnet: netip.MustParsePrefix("172.30.0.0/29"), used: map[netip.Addr]bool{}, network: "n"}
+	b := &Backend{subnet: netip.MustParsePrefix("172.30.0.0/28"), used: map[netip.Addr]bool{}, network: "n"}
 	var got []string
 	for {
 		a, err := b.allocate()
@@ -238,7 +238,7 @@ func TestAddresses(t *testing.T) {
 		}
 		got = append(got, a.String())
 	}
-	want := []string{"172.30.0.2", "172.30.0.3", "172.30.0.4", "172.30.0.5", "172.30.0.6"}
+	want := []string{"172.30.0.2", "172.30.0.3", "172.30.0.4", "172.30.0.5", "172.30.0.6", "172.30.0.7"}
 	if !slices.Equal(got, want) {
 		t.Errorf("allocated %v, want %v", got, want)
 	}
@@ -249,7 +249,9 @@ func TestAddresses(t *testing.T) {
 	if h := hostname(netip.MustParseAddr("10.0.0.5")); h != "ip-10-0-0-5" {
 		t.Errorf("hostname = %q", h)
 	}
-	if bc := broadcast(netip.MustParsePrefix("172.18.0.0/16")); bc.String() != "172.18.255.255" {
-		t.Errorf("broadcast = %v", bc)
+	for p, want := range map[string]string{"172.18.0.0/16": "172.18.128.0/17", "10.1.2.0/24": "10.1.2.128/25", "172.30.0.0/28": "172.30.0.8/29"} {
+		if h := upperHalf(netip.MustParsePrefix(p)); h.String() != want {
+			t.Errorf("upperHalf(%s) = %v, want %s", p, h, want)
+		}
 	}
 }

@@ -54,10 +54,15 @@ func networkOnce(ctx context.Context, name, label string) (netip.Prefix, error) 
 			break
 		}
 	}
-	if !subnet.IsValid() || subnet.Bits() > 29 {
+	if !subnet.IsValid() || subnet.Bits() > 28 {
 		return netip.Prefix{}, fmt.Errorf("network %s: engine chose subnets %q, want an IPv4 one with room for instances", name, out)
 	}
-	if _, err := run(ctx, nil, append(create, "--subnet", subnet.String(), "--gateway", subnet.Addr().Next().String(), name)...); err != nil {
+	// The engine hands addresses of its own only from the subnet's upper half (--ip-range): the
+	// lower half is the backend's to give instances, so a container that joins the network
+	// without an address of its own (the action's, as the runner's job network) cannot take one
+	// an instance is given later.
+	if _, err := run(ctx, nil, append(create, "--subnet", subnet.String(), "--ip-range", upperHalf(subnet).String(),
+		"--gateway", subnet.Addr().Next().String(), name)...); err != nil {
 		return netip.Prefix{}, err
 	}
 	return subnet, nil
@@ -71,11 +76,11 @@ func removeNetwork(ctx context.Context, name string) error {
 	return nil
 }
 
-// allocate picks the lowest free address of the subnet for an instance, as EC2 hands out a
-// subnet's addresses; the caller holds b.mu. The first address is the gateway (the bridge);
-// the last is broadcast.
+// allocate picks the lowest free address of the subnet's lower half for an instance, as EC2
+// hands out a subnet's addresses; the caller holds b.mu. The first address is the gateway (the
+// bridge); the upper half is the engine's (createNetwork).
 func (b *Backend) allocate() (netip.Addr, error) {
-	last := broadcast(b.subnet)
+	last := upperHalf(b.subnet).Addr()
 	for a := b.subnet.Addr().Next().Next(); a.Less(last); a = a.Next() {
 		if !b.used[a] {
 			b.used[a] = true
@@ -83,16 +88,6 @@ func (b *Backend) allocate() (netip.Addr, error) {
 		}
 	}
 	return netip.Addr{}, fmt.Errorf("network %s: no free address left in %s", b.network, b.subnet)
-}
-
-// broadcast is the last address of an IPv4 prefix.
-func broadcast(p netip.Prefix) netip.Addr {
-	a := p.Masked().Addr().As4()
-	host := uint32(1)<<(32-p.Bits()) - 1
-	for i := range 4 {
-		a[i] |= byte(host >> (24 - 8*i))
-	}
-	return netip.AddrFrom4(a)
 }
 
 // hostname is EC2's name for a private address: ip-10-0-0-5 for 10.0.0.5.
@@ -136,4 +131,14 @@ func (b *Backend) Restore(ctx context.Context, instanceID string) error {
 	}
 	m.cut = false
 	return nil
+}
+
+// upperHalf is the second half of an IPv4 prefix.
+func upperHalf(p netip.Prefix) netip.Prefix {
+	a := p.Masked().Addr().As4()
+	bit := uint32(1) << (32 - p.Bits() - 1)
+	for i := range 4 {
+		a[i] |= byte(bit >> (24 - 8*i))
+	}
+	return netip.PrefixFrom(netip.AddrFrom4(a), p.Bits()+1)
 }

@@ -1,0 +1,237 @@
+package runner
+
+import (
+	"context"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sear-ci/sear/internal/testworld/docker"
+	"github.com/sear-ci/sear/internal/testworld/world"
+)
+
+// The action end to end: the image built from the repository's Dockerfile, run the way the
+// Actions runner runs a Docker action, against the test world, with instances that are real
+// containers where a job has to run.
+
+// dockerJob starts a world whose instances are containers, on the Docker backend's network
+// (which the action's container joins, as the runner's job network), and lays out a job for it.
+func dockerJob(t *testing.T, opts world.Options) (*Job, *world.World) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+	defer cancel()
+	b, err := docker.New(ctx, docker.Options{Log: testLog{t}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := InspectNetwork(ctx, b.Network())
+	if err != nil {
+		_ = b.Close(context.Background())
+		t.Fatal(err)
+	}
+	opts.Backend, opts.ListenAlso = b, []netip.Addr{n.Gateway}
+	w, err := world.Start(ctx, opts)
+	if err != nil {
+		_ = b.Close(context.Background())
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		if err := w.Close(ctx); err != nil { // the backend too: its containers and network
+			t.Error(err)
+		}
+	})
+	return jobFor(t, w, n), w
+}
+
+// experiment writes an experiment into the job's workspace: a job that prints, sleeps for
+// sleep seconds, and writes metrics; a 1 + 1 !AWSCluster.
+func experiment(t *testing.T, j *Job, sleep int) map[string]string {
+	t.Helper()
+	files := map[string]string{
+		"exp/train.py": `import json, os, time
+print("training started", flush=True)
+time.sleep(` + strconv.Itoa(sleep) + `)
+json.dump({"accuracy": 0.93, "loss": [0.9, 0.4, 0.2]}, open(os.path.join(os.environ["SEAR_OUTPUT_DIR"], "metrics.json"), "w"))
+print("training done")
+`,
+		"exp/runnable.yaml": "!Script\nscript: train\n",
+		"exp/cluster.yaml": `!AWSCluster
+name: e2e
+factories_num: 1
+factories_type: t3.small
+orchestrator_type: t3.small
+ready_timeout: 3m
+max_duration: 10m
+`,
+	}
+	for name, body := range files {
+		p := filepath.Join(j.Workspace, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return map[string]string{"working-directory": "exp", "runnable": "runnable.yaml", "cluster": "cluster.yaml", "aws-role-arn": world.RoleARN}
+}
+
+// alive lists the instances that are not terminated and the security groups of sear's runs.
+func alive(w *world.World) (instances, groups []string) {
+	st := w.State().EC2
+	for _, i := range st.Instances {
+		if i.State != "terminated" {
+			instances = append(instances, i.ID+" ("+i.State+")")
+		}
+	}
+	for _, g := range st.SecurityGroups {
+		if g.Tags["sear:cluster-id"] != "" && !g.Deleted {
+			groups = append(groups, g.ID)
+		}
+	}
+	return instances, groups
+}
+
+func ec2Calls(w *world.World, action string) int {
+	n := 0
+	for _, c := range w.State().Calls.EC2 {
+		if c.Action == action {
+			n++
+		}
+	}
+	return n
+}
+
+func TestActionOnAPullRequest(t *testing.T) {
+	t.Parallel()
+	j, w := dockerJob(t, world.Options{})
+	r := run(t, j, Step{With: experiment(t, j, 0)})
+	if r.ExitCode != 0 {
+		t.Fatalf("main step exited %d\n%s\n%s", r.ExitCode, r.Stdout, r.Stderr)
+	}
+	if r.Outputs["conclusion"] != "success" || !strings.Contains(r.Outputs["metrics"], `"accuracy":0.93`) || r.Outputs["cluster-id"] == "" {
+		t.Errorf("outputs: %v", r.Outputs)
+	}
+	if r.State["run-id"] == "" || r.State["cluster-kind"] != "AWSCluster" {
+		t.Errorf("state for the post step: %v", r.State)
+	}
+	if !strings.Contains(r.Summary, "accuracy") || !strings.Contains(r.Summary, "0.93") {
+		t.Errorf("step summary:\n%s", r.Summary)
+	}
+	gh := w.State().GitHub.Repos[0]
+	if len(gh.CheckRuns) != 1 || gh.CheckRuns[0].Status != "completed" || gh.CheckRuns[0].Conclusion != "success" {
+		t.Errorf("check runs: %+v", gh.CheckRuns)
+	}
+	if len(gh.Comments) != 1 || !strings.Contains(gh.Comments[0].Body, "accuracy") {
+		t.Errorf("comments: %+v", gh.Comments)
+	}
+	if insts, groups := alive(w); len(insts)+len(groups) > 0 {
+		t.Errorf("alive after the main step: %v %v", insts, groups)
+	}
+	// The post step finds nothing left, with fresh credentials.
+	p := run(t, j, Step{Stage: Post, With: experiment(t, j, 0), State: r.State})
+	if p.ExitCode != 0 || !strings.Contains(p.Stdout, "swept run "+r.State["run-id"]+": 0 instance(s) and 0 security group(s)") {
+		t.Errorf("post step exited %d:\n%s\n%s", p.ExitCode, p.Stdout, p.Stderr)
+	}
+}
+
+func TestActionOnWorkflowDispatch(t *testing.T) {
+	t.Parallel()
+	j, w := dockerJob(t, world.Options{Event: "workflow_dispatch"})
+	r := run(t, j, Step{With: experiment(t, j, 0)})
+	if r.ExitCode != 0 || r.Outputs["conclusion"] != "success" {
+		t.Fatalf("main step exited %d, outputs %v\n%s\n%s", r.ExitCode, r.Outputs, r.Stdout, r.Stderr)
+	}
+	gh := w.State().GitHub.Repos[0]
+	if len(gh.CheckRuns) != 1 || gh.CheckRuns[0].Conclusion != "success" || len(gh.Comments) != 0 {
+		t.Errorf("workflow_dispatch: check runs %+v, comments %d; want one successful check run and no comment", gh.CheckRuns, len(gh.Comments))
+	}
+}
+
+func TestActionRefusesAFork(t *testing.T) {
+	t.Parallel()
+	j, w := newJob(t, world.Options{Fork: true})
+	r := run(t, j, Step{With: experiment(t, j, 0)})
+	if r.ExitCode != 1 || r.Outputs["conclusion"] != "action_required" {
+		t.Fatalf("exit %d, outputs %v\n%s\n%s", r.ExitCode, r.Outputs, r.Stdout, r.Stderr)
+	}
+	if n := ec2Calls(w, "RunInstances") + ec2Calls(w, "CreateSecurityGroup"); n != 0 || len(w.State().Calls.STS) != 0 {
+		t.Errorf("a refused fork made %d EC2 create calls and %d STS calls", n, len(w.State().Calls.STS))
+	}
+	if !strings.Contains(r.Summary, "allow-fork-pull-requests") {
+		t.Errorf("the step summary does not say why:\n%s", r.Summary)
+	}
+}
+
+func TestActionConfigErrors(t *testing.T) {
+	t.Parallel()
+	j, w := newJob(t, world.Options{})
+	with := experiment(t, j, 0)
+	os.WriteFile(filepath.Join(j.Workspace, "exp/cluster.yaml"), []byte("!AWSCluster\nname: e2e\nfactories_num: two\n"), 0o644)
+	r := run(t, j, Step{With: with})
+	if r.ExitCode != 1 {
+		t.Fatalf("exit %d\n%s\n%s", r.ExitCode, r.Stdout, r.Stderr)
+	}
+	if !strings.Contains(r.Stdout, "::error ") || !strings.Contains(r.Stdout, "file=exp/cluster.yaml,line=3") {
+		t.Errorf("no annotation on exp/cluster.yaml line 3:\n%s", r.Stdout)
+	}
+	if len(w.State().Calls.EC2)+len(w.State().Calls.STS) != 0 {
+		t.Errorf("a bad configuration called AWS: %d EC2 and %d STS calls", len(w.State().Calls.EC2), len(w.State().Calls.STS))
+	}
+	cr := w.State().GitHub.Repos[0].CheckRuns
+	if len(cr) != 1 || cr[0].Conclusion != "failure" || len(cr[0].Annotations) == 0 || cr[0].Annotations[0].Path != "exp/cluster.yaml" {
+		t.Errorf("check runs: %+v", cr)
+	}
+}
+
+// TestActionCancelled cancels the workflow while the job runs, as the runner does: SIGINT, SIGTERM
+// 7.5 s later, docker run killed at 10 s; then the post step runs. Nothing may be left alive.
+func TestActionCancelled(t *testing.T) {
+	t.Parallel()
+	j, w := dockerJob(t, world.Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	with := experiment(t, j, 600)
+	c, err := j.Start(ctx, Step{With: with}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(context.Background())
+	if err := c.WaitOutput(ctx, "training started"); err != nil {
+		out, errs := c.Output()
+		t.Fatalf("the job never started: %v\n%s\n%s", err, out, errs)
+	}
+	signalled := time.Now()
+	if err := c.Cancel(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r, err := c.Wait(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	terminated := false
+	for _, call := range w.State().Calls.EC2 {
+		if call.Action == "TerminateInstances" && call.Time.After(signalled) {
+			terminated = true
+		}
+	}
+	if !terminated {
+		t.Errorf("no TerminateInstances after the SIGINT:\n%s\n%s", r.Stdout, r.Stderr)
+	}
+	p := run(t, j, Step{Stage: Post, With: with, State: r.State})
+	if p.ExitCode != 0 {
+		t.Errorf("post step exited %d:\n%s\n%s", p.ExitCode, p.Stdout, p.Stderr)
+	}
+	if insts, groups := alive(w); len(insts)+len(groups) > 0 {
+		t.Errorf("alive after the cancel and the post step: instances %v, security groups %v\nmain:\n%s\npost:\n%s", insts, groups, r.Stdout, p.Stdout)
+	}
+	if cr := w.State().GitHub.Repos[0].CheckRuns; len(cr) != 1 || cr[0].Status != "completed" {
+		t.Errorf("the check run did not complete: %+v", cr)
+	}
+}
