@@ -121,6 +121,9 @@ func (a *actionStep) run(ctx context.Context) int {
 		a.log.Annotate(cerrs)
 		return a.conclude(ctx, base)
 	}
+	if c := loaded.cluster; !c.TLS && c.Engine != config.EngineNone {
+		a.log.Warning(fmt.Sprintf("%s has tls: false: the %s traffic between the nodes is neither encrypted nor authenticated; use it only for troubleshooting", a.cluster, c.Engine))
+	}
 	x := newExecution(a.s, loaded, a.s.stdout, a.runnable)
 	x.tracker.update(func(r *report.Run) { r.Commit, r.Links, r.Started = base.Commit, base.Links, base.Started })
 	x.aws = awsFlags{roleARN: a.in.RoleARN, region: a.in.Region, duration: a.in.RoleDuration, mask: func(v string) { a.log.Mask([]string{v}) }}
