@@ -39,6 +39,25 @@ func notFound(err error) bool {
 		(strings.Contains(msg, "network") && strings.Contains(msg, "not found"))
 }
 
+// CLI runs the docker CLI as the backend does, for the test world's other users of the engine
+// (the action's runner, internal/testworld/runner): stdout trimmed, and on failure an error that
+// carries stderr (Stderr, NotFound).
+func CLI(ctx context.Context, stdin io.Reader, args ...string) (string, error) {
+	return run(ctx, stdin, args...)
+}
+
+// Stderr is what a failed docker command printed on stderr; "" for any other error.
+func Stderr(err error) string {
+	var ce *cliError
+	if errors.As(err, &ce) {
+		return ce.stderr
+	}
+	return ""
+}
+
+// NotFound reports whether err is the engine saying that the container or network is not there.
+func NotFound(err error) bool { return notFound(err) }
+
 // run runs the docker CLI with stdin (which may be nil) and returns its stdout, trimmed.
 func run(ctx context.Context, stdin io.Reader, args ...string) (string, error) {
 	var stdout, stderr bytes.Buffer

@@ -22,6 +22,14 @@ import (
 // (which the action's container joins, as the runner's job network), and lays out a job for it.
 func dockerJob(t *testing.T, opts world.Options) (*Job, *world.World) {
 	t.Helper()
+	w, _, n := dockerWorld(t, opts)
+	return jobFor(t, w, n), w
+}
+
+// dockerWorld starts a world with the Docker backend, listening on the backend network's
+// gateway too. Everything is gone when the test ends.
+func dockerWorld(t *testing.T, opts world.Options) (*world.World, *docker.Backend, Network) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 	b, err := docker.New(ctx, docker.Options{Log: testLog{t}})
@@ -46,7 +54,7 @@ func dockerJob(t *testing.T, opts world.Options) (*Job, *world.World) {
 			t.Error(err)
 		}
 	})
-	return jobFor(t, w, n), w
+	return w, b, n
 }
 
 // experiment writes an experiment into the job's workspace: a job that prints, sleeps for

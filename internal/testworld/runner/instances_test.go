@@ -3,12 +3,10 @@ package runner
 import (
 	"context"
 	"net"
-	"net/netip"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/sear-ci/sear/internal/testworld/docker"
 	"github.com/sear-ci/sear/internal/testworld/ec2"
 	"github.com/sear-ci/sear/internal/testworld/world"
 )
@@ -20,27 +18,7 @@ func TestReachesInstances(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
-	b, err := docker.New(ctx, docker.Options{Log: testLog{t}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	n, err := InspectNetwork(ctx, b.Network())
-	if err != nil {
-		_ = b.Close(context.Background())
-		t.Fatal(err)
-	}
-	w, err := world.Start(ctx, world.Options{Backend: b, ListenAlso: []netip.Addr{n.Gateway}})
-	if err != nil {
-		_ = b.Close(context.Background())
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		if err := w.Close(ctx); err != nil { // closes the backend: its containers and network
-			t.Error(err)
-		}
-	})
+	w, b, n := dockerWorld(t, world.Options{})
 	// An instance launched without user data, as an AMI boots: cloud-init's None datasource,
 	// sshd with host keys of its own.
 	addr, err := b.Start(ctx, ec2.LaunchSpec{InstanceID: "i-0123456789abcdef0"})
