@@ -24,6 +24,12 @@ type Client struct {
 
 	closeOnce sync.Once
 	closed    chan struct{} // closed by Close
+	// ended is closed once the connection has shut down, whatever shut
+	// it: Close, keepalive, the node. x/crypto/ssh can lose a channel
+	// opened in the moment its connection ends (the open goes out after
+	// the read loop has forgotten every channel, and no answer comes), so
+	// opening a session gives up on this as well as on its context.
+	ended chan struct{}
 
 	mu   sync.Mutex
 	lost error // why keepalive closed the connection
@@ -37,7 +43,12 @@ func newClient(conn *ssh.Client, t Target, opts DialOptions) *Client {
 		conn:        conn,
 		log:         opts.Log,
 		closed:      make(chan struct{}),
+		ended:       make(chan struct{}),
 	}
+	go func() {
+		_ = conn.Wait()
+		close(c.ended)
+	}()
 	if opts.Keepalive > 0 {
 		go c.keepalive(opts.Keepalive)
 	}

@@ -126,15 +126,11 @@ func (c *Client) run(ctx context.Context, what, script string, opts RunOptions) 
 	}
 }
 
-// session opens a session unless ctx ends first: opening waits for the
-// node's answer, which a dead link never gives.
+// session opens a session unless ctx or the connection ends first:
+// opening waits for the node's answer, which a dead link never gives.
 func (c *Client) session(ctx context.Context) (*ssh.Session, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
-	}
-	type opened struct {
-		s   *ssh.Session
-		err error
 	}
 	ch := make(chan opened, 1)
 	go func() {
@@ -145,12 +141,24 @@ func (c *Client) session(ctx context.Context) (*ssh.Session, error) {
 	case o := <-ch:
 		return o.s, o.err
 	case <-ctx.Done():
-		go func() {
-			if o := <-ch; o.s != nil {
-				o.s.Close()
-			}
-		}()
+		go closeWhenOpened(ch)
 		return nil, ctx.Err()
+	case <-c.ended:
+		go closeWhenOpened(ch)
+		return nil, fmt.Errorf("%w: the connection ended before the node answered", ErrConnectionLost)
+	}
+}
+
+// opened is the outcome of opening a session.
+type opened struct {
+	s   *ssh.Session
+	err error
+}
+
+// closeWhenOpened closes the session an abandoned open yields, if any.
+func closeWhenOpened(ch <-chan opened) {
+	if o := <-ch; o.s != nil {
+		o.s.Close()
 	}
 }
 
@@ -177,7 +185,7 @@ func (c *Client) stop(sess *ssh.Session, tag string, done <-chan error) {
 // own. It gives up with the connection, which ends a session blocked on a
 // dead link.
 func (c *Client) killTagged(tag string, sig ssh.Signal) {
-	sess, err := c.conn.NewSession()
+	sess, err := c.session(context.Background())
 	if err != nil {
 		return
 	}
