@@ -72,10 +72,13 @@ func TestReadMetrics(t *testing.T) {
 	}
 }
 
+// TestWorkspaceFilesHonoursGitignore: with git (a work tree) and without it
+// (walkFiles, what the action's image does: it has no git), the same files.
 func TestWorkspaceFilesHonoursGitignore(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	for name, body := range map[string]string{".gitignore": "data/\n*.ckpt\n", "train.py": "x", "data/big.bin": "x", "model.ckpt": "x", "sub/keep.txt": "x", "sear-output/old.json": "x"} {
+	for name, body := range map[string]string{".gitignore": "data/\n*.ckpt\n", "sub/.gitignore": "scratch.txt\n",
+		"train.py": "x", "data/big.bin": "x", "model.ckpt": "x", "sub/keep.txt": "x", "sub/scratch.txt": "x", "sear-output/old.json": "x"} {
 		p := filepath.Join(dir, name)
 		os.MkdirAll(filepath.Dir(p), 0o755)
 		os.WriteFile(p, []byte(body), 0o644)
@@ -87,15 +90,23 @@ func TestWorkspaceFilesHonoursGitignore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := strings.Join(files, ",")
-	for _, want := range []string{".gitignore", "train.py", "sub/keep.txt"} {
-		if !strings.Contains(got, want) {
-			t.Errorf("%s not uploaded: %s", want, got)
+	walked, err := walkFiles(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, got := range map[string]string{"git ls-files": strings.Join(files, ","), "walk": strings.Join(walked, ",")} {
+		for _, want := range []string{".gitignore", "train.py", "sub/keep.txt", "sub/.gitignore"} {
+			if !strings.Contains(got, want) {
+				t.Errorf("%s: %s not uploaded: %s", name, want, got)
+			}
+		}
+		for _, not := range []string{"data/big.bin", "model.ckpt", "scratch.txt", ".git/"} {
+			if strings.Contains(got, not) {
+				t.Errorf("%s: %s uploaded: %s", name, not, got)
+			}
 		}
 	}
-	for _, not := range []string{"data/big.bin", "model.ckpt", "sear-output"} {
-		if strings.Contains(got, not) {
-			t.Errorf("%s uploaded: %s", not, got)
-		}
+	if strings.Contains(strings.Join(files, ","), "sear-output") {
+		t.Errorf("the output directory is uploaded: %v", files)
 	}
 }

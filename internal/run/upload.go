@@ -17,6 +17,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-git/go-billy/v5/osfs"
+	"github.com/go-git/go-git/v5/plumbing/format/gitignore"
+
 	"github.com/sear-ci/sear/internal/cloud"
 	"github.com/sear-ci/sear/internal/remote"
 	"github.com/sear-ci/sear/internal/shell"
@@ -214,17 +217,35 @@ func gitFiles(root string) ([]string, error) {
 	return files, nil
 }
 
+// walkFiles lists every file under root but what its .gitignore files
+// (and .git/info/exclude) ignore, read with go-git: where git itself is
+// missing (the action's image has none) or root is no work tree, the
+// ignore list still holds, the big datasets it names included.
 func walkFiles(root string) ([]string, error) {
+	patterns, err := gitignore.ReadPatterns(osfs.New(root), nil)
+	if err != nil {
+		return nil, fmt.Errorf("read the .gitignore files: %w", err)
+	}
+	ignored := gitignore.NewMatcher(patterns)
 	var files []string
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
 		if d.IsDir() && d.Name() == ".git" {
 			return filepath.SkipDir
 		}
+		rel, _ := filepath.Rel(root, p)
+		if rel == "." {
+			return nil
+		}
+		if ignored.Match(strings.Split(filepath.ToSlash(rel), "/"), d.IsDir()) {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
 		if !d.IsDir() {
-			rel, _ := filepath.Rel(root, p)
 			files = append(files, filepath.ToSlash(rel))
 		}
 		return nil
