@@ -185,21 +185,7 @@ func startWorld(t testing.TB, dockerized bool, opts world.Options) *world.World 
 		}
 		opts.Backend = b
 	}
-	w, err := world.Start(ctx, opts)
-	if err != nil {
-		if c, ok := opts.Backend.(interface{ Close(context.Context) error }); ok {
-			c.Close(context.Background())
-		}
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		defer cancel()
-		if err := w.Close(ctx); err != nil {
-			t.Errorf("close the test world: %v", err)
-		}
-	})
-	return w
+	return world.StartForTest(t, opts)
 }
 
 // runnerEnv is what a workflow step in w would give sear: the world's

@@ -35,21 +35,7 @@ func faultWorld(t *testing.T, dockerized bool, opts world.Options) *world.World 
 		}
 		opts.Backend = b
 	}
-	w, err := world.Start(ctx, opts)
-	if err != nil {
-		if b, ok := opts.Backend.(*docker.Backend); ok {
-			b.Close(context.Background())
-		}
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		defer cancel()
-		if err := w.Close(ctx); err != nil {
-			t.Errorf("close the test world: %v", err)
-		}
-	})
-	return w
+	return world.StartForTest(t, opts)
 }
 
 // runEnv is a workflow step's environment in w for run id+"-1".

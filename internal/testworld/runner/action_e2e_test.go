@@ -42,18 +42,7 @@ func dockerWorld(t *testing.T, opts world.Options) (*world.World, *docker.Backen
 		t.Fatal(err)
 	}
 	opts.Backend, opts.ListenAlso = b, []netip.Addr{n.Gateway}
-	w, err := world.Start(ctx, opts)
-	if err != nil {
-		_ = b.Close(context.Background())
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		defer cancel()
-		if err := w.Close(ctx); err != nil { // the backend too: its containers and network
-			t.Error(err)
-		}
-	})
+	w := world.StartForTest(t, opts)
 	return w, b, n
 }
 

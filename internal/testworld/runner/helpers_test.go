@@ -28,17 +28,7 @@ func newJob(t testing.TB, opts world.Options) (*Job, *world.World) {
 		}
 	})
 	opts.ListenAlso = append(opts.ListenAlso, n.Gateway)
-	w, err := world.Start(ctx, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if err := w.Close(ctx); err != nil {
-			t.Error(err)
-		}
-	})
+	w := world.StartForTest(t, opts)
 	return jobFor(t, w, n), w
 }
 
