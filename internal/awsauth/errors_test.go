@@ -13,6 +13,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/sear-ci/sear/internal/testworld/oidc"
+	tw "github.com/sear-ci/sear/internal/testworld/world"
 )
 
 // Every way a role can fail to be assumed, against the emulators: the message must name the
@@ -219,16 +220,7 @@ func foreignIssuer(t *testing.T, w *world) {
 }
 
 // closedURL is an http URL on loopback where nothing listens.
-func closedURL(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return "http://" + addr
-}
+func closedURL(t *testing.T) string { return "http://" + tw.RefusedAddr(t) }
 
 // loopbackOnly is an HTTP client that connects to loopback addresses and answers every name
 // lookup as a resolver answers a name that does not exist, so a wrong region is tested without

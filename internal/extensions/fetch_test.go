@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/sear-ci/sear/internal/config"
+	"github.com/sear-ci/sear/internal/testworld/world"
 )
 
 // logBuffer collects Logf output from parallel code.
@@ -302,16 +302,7 @@ func TestFetchErrorsSayWhatToFix(t *testing.T) {
 	}
 }
 
-func closedPort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
-}
+func closedPort(t *testing.T) string { return world.RefusedAddr(t) }
 
 func TestFetchReportsEveryFailingExtension(t *testing.T) {
 	t.Parallel()
