@@ -310,7 +310,13 @@ func (a *actionStep) newReporter() *ghreport.Reporter {
 	opts := ghreport.Options{Owner: a.event.Owner, Repo: a.event.Repo, HeadSHA: a.event.HeadSHA, PullRequest: pr,
 		BaseSHA: a.event.BaseSHA, Fork: a.event.Fork, DetailsURL: a.workflowURL()}
 	opts.NoCheck = !a.in.Report.Check
-	return ghreport.New(client, opts)
+	rp := ghreport.New(client, opts)
+	if pr != 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		rp.Identify(ctx)
+	}
+	return rp
 }
 
 // workflowURL is the workflow run's page.

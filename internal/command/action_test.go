@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -29,6 +30,9 @@ const (
 	writeTok  = "ghs_actions_write"
 	forkTok   = "ghs_fork_read_only"
 	checksTok = "ghs_checks_read"
+	// personTok is a personal access token given as github-token: its
+	// comments are a user's, not the bot's.
+	personTok = "ghp_personal_access"
 )
 
 type ghWorld struct {
@@ -50,6 +54,7 @@ func newGHWorld(t *testing.T) *ghWorld {
 	ro := bot
 	ro.Permissions = map[string]string{"checks": "read", "pull-requests": "read", "contents": "read"}
 	s.AddToken(checksTok, ro)
+	s.AddToken(personTok, tw.Token{Login: "octocat", UserID: 583231, Repo: ghOwner + "/" + ghRepo})
 	ts := httptest.NewServer(s)
 	t.Cleanup(ts.Close)
 	return &ghWorld{srv: s, url: ts.URL}
@@ -479,5 +484,27 @@ func TestActionCommandInputReplacesTheRunnable(t *testing.T) {
 	}
 	if s.outputs["metrics"] != `{"n":3}` {
 		t.Errorf("metrics output = %q", s.outputs["metrics"])
+	}
+}
+
+func TestActionWithAPersonalTokenKeepsOneComment(t *testing.T) {
+	t.Parallel()
+	w := newGHWorld(t)
+	for i, acc := range []string{"0.5", "0.6"} {
+		s := newStep(t, w, experiment(t, acc), "pull_request", pullRequestEvent(7, headSHA, ghOwner+"/"+ghRepo), experimentInputs)
+		s.env["INPUT_GITHUB-TOKEN"] = personTok
+		s.env["GITHUB_RUN_ID"] = fmt.Sprint(9100 + i)
+		if s.run(t); s.code != ExitOK {
+			t.Fatalf("run %d: exit %d\n%s\n%s", i, s.code, s.stdout, s.stderr)
+		}
+	}
+	var ours []tw.CommentState
+	for _, c := range w.repo(t).Comments {
+		if c.Author == "octocat" {
+			ours = append(ours, c)
+		}
+	}
+	if len(ours) != 1 || !strings.Contains(ours[0].Body, "0.6") {
+		t.Fatalf("want one comment by the token's user, updated to the second run; got %d", len(ours))
 	}
 }

@@ -71,6 +71,21 @@ func (rp *Reporter) findSticky(ctx context.Context, runnable string) ([]int64, e
 	}
 }
 
+// Identify learns whose comments are sear's when the token is a person's
+// (a personal access token as github-token): GET /user names them. A
+// workflow's GITHUB_TOKEN is refused there (an app is no user), and its
+// comments are the bot's, which is what an empty Login means; so any
+// failure leaves Login as it is.
+func (rp *Reporter) Identify(ctx context.Context) {
+	if rp.opts.Login != "" {
+		return
+	}
+	u, _, err := rp.client.Users.Get(ctx, "")
+	if err == nil && u.GetType() == "User" && u.GetLogin() != "" {
+		rp.opts.Login = u.GetLogin()
+	}
+}
+
 // isSticky: the marker alone is not enough, since anyone can paste it into
 // a comment; the author must be sear's identity too, or sear would
 // overwrite a person's words.

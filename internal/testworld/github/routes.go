@@ -1,6 +1,7 @@
 package github
 
 import (
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -67,6 +68,10 @@ func (s *Server) dispatch(c *call) reply {
 	segs, ok := s.segments(c)
 	if !ok {
 		return notFound()
+	}
+	// The one route outside a repository: who the token is.
+	if len(segs) == 1 && segs[0] == "user" && c.req.Method == http.MethodGet {
+		return s.getUser(c)
 	}
 	for i := range s.routes {
 		rt := &s.routes[i]
