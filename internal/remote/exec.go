@@ -43,7 +43,7 @@ type ExitError struct {
 	Command string // the command, abbreviated and quoted
 	Status  int    // exit status; 128+n when killed by signal n
 	Signal  string // the signal that killed it ("TERM"), if one did
-	Stderr  []byte // the end of its stderr, when the caller captured it (Output, WriteFile, Upload, Download)
+	Stderr  []byte // the end of its stderr, unless the caller took stderr itself
 }
 
 // Error reads "ssh 10.0.0.5:22: "make test" exited with status 2: <last
@@ -68,10 +68,14 @@ func lastLine(b []byte) string {
 }
 
 // Run runs cmd on the node and waits for it. A non-zero exit is an
-// *ExitError. When ctx ends first, the command's whole process group on
-// the node is sent SIGTERM (then SIGKILL after a grace) and Run returns
-// ctx's error, wrapped.
+// *ExitError; without opts.Stderr it carries the end of stderr, where
+// tools say why they failed. When ctx ends first, the command's whole
+// process group on the node is sent SIGTERM (then SIGKILL after a grace)
+// and Run returns ctx's error, wrapped.
 func (c *Client) Run(ctx context.Context, cmd string, opts RunOptions) error {
+	if opts.Stderr == nil {
+		return c.runCaptured(ctx, label(cmd), cmd, opts)
+	}
 	return c.run(ctx, label(cmd), cmd, opts)
 }
 

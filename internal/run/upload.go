@@ -132,31 +132,9 @@ printf '%%s\n' %[3]d > %[2]s.tmp && mv -f -- %[2]s.tmp %[2]s`
 // unpack extracts the tar stream into dir on the node, in the same
 // session as its stamp: no round trip beyond the stream's.
 func unpack(ctx context.Context, c *remote.Client, dir string, stream io.Reader, started int64) error {
-	stderr := &stderrTail{}
+	// Run's error carries the last line tar wrote to stderr, the reason.
 	script := fmt.Sprintf(extractScript, shell.Quote(dir), shell.Quote(verifiedPath(dir)), started)
-	err := c.Run(ctx, script, remote.RunOptions{Stdin: stream, Stderr: stderr})
-	if err != nil && len(stderr.b) > 0 {
-		return fmt.Errorf("%w: %s", err, lastLine(stderr.b))
-	}
-	return err
-}
-
-// stderrTail keeps the end of what a command wrote to stderr, where tar
-// says why it failed.
-type stderrTail struct{ b []byte }
-
-func (t *stderrTail) Write(p []byte) (int, error) {
-	t.b = append(t.b, p...)
-	if len(t.b) > 4<<10 {
-		t.b = t.b[len(t.b)-4<<10:]
-	}
-	return len(p), nil
-}
-
-// lastLine is the last non-empty line of b.
-func lastLine(b []byte) string {
-	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	return lines[len(lines)-1]
+	return c.Run(ctx, script, remote.RunOptions{Stdin: stream})
 }
 
 // removeSecrets deletes the INI from every node; on EC2 the node is about
