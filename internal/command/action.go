@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path"
 	"path/filepath"
 	"strings"
@@ -163,6 +164,14 @@ func (a *actionStep) load() (*inputs, []report.ConfigError) {
 	}
 	if len(out) > 0 {
 		return nil, out
+	}
+	if c.Kind == config.Local {
+		// The local cluster's nodes run commands with a shell, and the job
+		// with Python, on this machine: the action's image has neither.
+		if _, err := exec.LookPath("sh"); err != nil {
+			return nil, []report.ConfigError{{File: a.cluster, Line: 1, Message: "a !LocalCluster runs the job on the runner itself with sh and python3, " +
+				"which the action's image does not have; use an !AWSCluster here, and !LocalCluster with `sear run` on your machine"}}
+		}
 	}
 	if a.in.MaxDuration > 0 {
 		c.MaxDuration = a.in.MaxDuration

@@ -232,3 +232,19 @@ func TestActionCancelled(t *testing.T) {
 		t.Errorf("the check run did not complete: %+v", cr)
 	}
 }
+
+// TestActionLocalClusterInTheImage: the image has no shell or Python for a !LocalCluster's
+// nodes; the user is told so on the cluster file, and nothing runs.
+func TestActionLocalClusterInTheImage(t *testing.T) {
+	t.Parallel()
+	j, w := newJob(t, world.Options{})
+	with := experiment(t, j, 0)
+	os.WriteFile(filepath.Join(j.Workspace, "exp/cluster.yaml"), []byte("!LocalCluster\nname: here\n"), 0o644)
+	r := run(t, j, Step{With: with})
+	if r.ExitCode != 1 || !strings.Contains(r.Stdout, "file=exp/cluster.yaml,line=1") || !strings.Contains(r.Stdout, "use an !AWSCluster here") {
+		t.Fatalf("exit %d\n%s\n%s", r.ExitCode, r.Stdout, r.Stderr)
+	}
+	if len(w.State().Calls.EC2)+len(w.State().Calls.STS) != 0 {
+		t.Errorf("AWS was called")
+	}
+}
