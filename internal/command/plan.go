@@ -35,6 +35,22 @@ func (f *inputFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.include, "secrets-include", "", "comma-separated secret names or patterns to pass on (default all)")
 }
 
+// parse parses a plan's or a run's flags, which must name both files,
+// and loads the inputs. It returns false with the status to exit with.
+func (f *inputFlags) parse(fs *flag.FlagSet, s streams, args []string) (*inputs, int, bool) {
+	if code, ok := parseFlags(fs, s, args); !ok {
+		return nil, code, false
+	}
+	if !require(fs, s, "runnable", "cluster") {
+		return nil, ExitUsage, false
+	}
+	loaded, ok := f.load(s)
+	if !ok {
+		return nil, ExitFailure, false
+	}
+	return loaded, ExitOK, true
+}
+
 // load validates every input before anything else happens, and reports
 // the problems of all files together.
 func (f *inputFlags) load(s streams) (*inputs, bool) {
@@ -119,15 +135,9 @@ func runPlan(_ context.Context, s streams, args []string) int {
 	in.register(fs)
 	asJSON := fs.Bool("json", false, "print the plan as one JSON object")
 	repo := fs.String("repository", "", "OWNER/REPO for the IAM trust policy (default $GITHUB_REPOSITORY, then the git remote)")
-	if code, ok := parseFlags(fs, s, args); !ok {
-		return code
-	}
-	if !require(fs, s, "runnable", "cluster") {
-		return ExitUsage
-	}
-	loaded, ok := in.load(s)
+	loaded, code, ok := in.parse(fs, s, args)
 	if !ok {
-		return ExitFailure
+		return code
 	}
 	p := plan.Make(plan.Input{
 		Runnable: loaded.runnable, Cluster: loaded.cluster, Secrets: secretsShape(loaded.secrets),

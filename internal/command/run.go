@@ -33,22 +33,16 @@ func runRun(ctx context.Context, s streams, args []string) int {
 	reportFile := fs.String("report-file", "", "write the run's report (the step summary's markdown) to this file")
 	var aws awsFlags
 	aws.register(fs)
-	if code, ok := parseFlags(fs, s, args); !ok {
-		return code
-	}
-	if !require(fs, s, "runnable", "cluster") {
-		return ExitUsage
-	}
-	loaded, ok := in.load(s)
+	loaded, code, ok := in.parse(fs, s, args)
 	if !ok {
-		return ExitFailure
+		return code
 	}
 	x := newExecution(s, loaded, s.stdout, in.runnable)
 	defer x.out.Flush()
 	x.aws, x.workspace, x.outputDir = aws, *workspace, *outputDir
 	r, res, err := x.execute(ctx)
 	summary(x.out, loaded.cluster, res, *outputDir)
-	code := ExitOK
+	code = ExitOK
 	if err != nil {
 		x.fail("sear run", err)
 		code = ExitFailure
