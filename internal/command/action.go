@@ -160,6 +160,9 @@ func (a *actionStep) load() (*inputs, []report.ConfigError) {
 	r, c, errs := loadConfig(abs(a.runnable), abs(a.cluster))
 	var out []report.ConfigError
 	for _, err := range errs {
+		// The log shows each problem with its line and a caret; the
+		// annotations put it on the file in the pull request.
+		fmt.Fprintln(a.s.stderr, pretty(err))
 		out = append(out, configErrors(err, a.workspace)...)
 	}
 	if len(out) > 0 {

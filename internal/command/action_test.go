@@ -313,6 +313,9 @@ func TestActionConfigErrorsBecomeAnnotations(t *testing.T) {
 	if strings.Contains(s.stdout, "sear: launch") {
 		t.Errorf("a bad configuration launched something:\n%s", s.stdout)
 	}
+	if !strings.Contains(s.stderr, "    3 | factory_num: 2") {
+		t.Errorf("the log does not show the offending line:\n%s", s.stderr)
+	}
 	if !strings.Contains(s.stdout, "::error col=1,file=ci/cluster.yaml,line=3,title=sear%3A invalid configuration::unknown field \"factory_num\"") {
 		t.Errorf("no annotation on ci/cluster.yaml line 3:\n%s", s.stdout)
 	}
