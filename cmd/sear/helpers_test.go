@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/sear-ci/sear/internal/testworld/docker"
+	"github.com/sear-ci/sear/internal/testworld/syncbuf"
 	"github.com/sear-ci/sear/internal/testworld/world"
 )
 
@@ -68,23 +69,8 @@ func binary(t testing.TB) string {
 	return binPath
 }
 
-// syncBuffer collects a child's output while the test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// syncBuffer collects output that goroutines write while the test reads it.
+type syncBuffer = syncbuf.Buffer
 
 // child is a sear process.
 type child struct {

@@ -7,9 +7,10 @@ import (
 	"net/http"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/sear-ci/sear/internal/testworld/syncbuf"
 )
 
 func TestRunUsage(t *testing.T) {
@@ -110,20 +111,5 @@ func TestExportsQuoting(t *testing.T) {
 	}
 }
 
-// syncBuffer is a strings.Builder safe for a writer and a reader in different goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer collects output that goroutines write while the test reads it.
+type syncBuffer = syncbuf.Buffer

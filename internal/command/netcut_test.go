@@ -1,17 +1,16 @@
 package command
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/sear-ci/sear/internal/testworld/syncbuf"
 	"github.com/sear-ci/sear/internal/testworld/world"
 )
 
@@ -134,21 +133,5 @@ func lastLine(s string) string {
 	return s[strings.LastIndexByte(s, '\n')+1:]
 }
 
-// lockedBuffer is a bytes.Buffer that sear's output can be written to
-// while the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+// lockedBuffer collects output that goroutines write while the test reads it.
+type lockedBuffer = syncbuf.Buffer

@@ -25,6 +25,7 @@ import (
 	"github.com/sear-ci/sear/internal/config"
 	"github.com/sear-ci/sear/internal/shell"
 	"github.com/sear-ci/sear/internal/testworld/docker"
+	"github.com/sear-ci/sear/internal/testworld/syncbuf"
 	"github.com/sear-ci/sear/internal/testworld/world"
 )
 
@@ -386,20 +387,5 @@ func containerProvider(t testing.TB) cloud.Provider {
 	return ec2.New(cfg, ec2.Options{CheckIPURL: env["SEAR_CHECKIP_URL"], Timing: ec2.Timing{Poll: 100 * time.Millisecond}})
 }
 
-// syncBuffer is a bytes.Buffer for several writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer collects output that goroutines write while the test reads it.
+type syncBuffer = syncbuf.Buffer

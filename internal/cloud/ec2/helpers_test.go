@@ -24,6 +24,7 @@ import (
 	"github.com/sear-ci/sear/internal/keys"
 	world "github.com/sear-ci/sear/internal/testworld/ec2"
 	"github.com/sear-ci/sear/internal/testworld/sigv4"
+	"github.com/sear-ci/sear/internal/testworld/syncbuf"
 )
 
 const (
@@ -129,23 +130,8 @@ func (c *switchCreds) Retrieve(context.Context) (aws.Credentials, error) {
 		CanExpire: true, Expires: time.Now().Add(time.Millisecond)}, nil
 }
 
-// syncBuffer is a log writer that goroutines share.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// syncBuffer collects output that goroutines write while the test reads it.
+type syncBuffer = syncbuf.Buffer
 
 // clusterYAML is a 1 + 4 cluster. Each extra "key: value" line replaces
 // the line of that key, or is added.

@@ -4,10 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"encoding/base64"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"net"
@@ -16,7 +13,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,11 +20,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	awsec2 "github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
-	"golang.org/x/crypto/ssh"
 	"gopkg.in/yaml.v3"
 
+	"github.com/sear-ci/sear/internal/keys"
 	"github.com/sear-ci/sear/internal/testworld/ec2"
 	"github.com/sear-ci/sear/internal/testworld/sigv4"
+	"github.com/sear-ci/sear/internal/testworld/syncbuf"
 )
 
 const (
@@ -36,23 +33,8 @@ const (
 	testSecret = "docker-test-secret"
 )
 
-// lockedBuffer collects a backend's log from its goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
+// lockedBuffer collects output that goroutines write while the test reads it.
+type lockedBuffer = syncbuf.Buffer
 
 // world is the EC2 emulator on a Docker backend, behind an httptest server, with the real SDK
 // client.
@@ -199,23 +181,19 @@ type keyPair struct {
 	authorized string // "ssh-ed25519 AAAA..."
 }
 
-func newKeyPair(t *testing.T) keyPair {
+func newKeyPair(t testing.TB) keyPair {
 	t.Helper()
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	k, err := keys.NewSSHKey("")
 	if err != nil {
 		t.Fatal(err)
 	}
-	block, err := ssh.MarshalPrivateKey(priv, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := ssh.NewSignerFromKey(priv)
+	pem, err := k.PrivatePEM()
 	if err != nil {
 		t.Fatal(err)
 	}
 	return keyPair{
-		privatePEM: pem.EncodeToMemory(block),
-		authorized: strings.TrimSpace(string(ssh.MarshalAuthorizedKey(signer.PublicKey()))),
+		privatePEM: pem,
+		authorized: k.AuthorizedKey(),
 	}
 }
 

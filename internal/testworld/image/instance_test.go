@@ -5,10 +5,8 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"net"
@@ -23,6 +21,8 @@ import (
 
 	"golang.org/x/crypto/ssh"
 	"gopkg.in/yaml.v3"
+
+	"github.com/sear-ci/sear/internal/keys"
 )
 
 // Helpers that play the emulated EC2's part: a VPC (a user-defined Docker network), instances
@@ -94,22 +94,18 @@ type keyPair struct {
 
 func newKeyPair(t testing.TB) keyPair {
 	t.Helper()
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	k, err := keys.NewSSHKey("")
 	if err != nil {
 		t.Fatal(err)
 	}
-	block, err := ssh.MarshalPrivateKey(priv, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := ssh.NewSignerFromKey(priv)
+	pem, err := k.PrivatePEM()
 	if err != nil {
 		t.Fatal(err)
 	}
 	return keyPair{
-		signer:     signer,
-		privatePEM: pem.EncodeToMemory(block),
-		authorized: strings.TrimSpace(string(ssh.MarshalAuthorizedKey(signer.PublicKey()))),
+		signer:     k.Signer,
+		privatePEM: pem,
+		authorized: k.AuthorizedKey(),
 	}
 }
 
