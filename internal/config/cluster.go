@@ -159,7 +159,7 @@ func parseCluster(src *source) (*Cluster, error) {
 		return nil, src.errs.orNil()
 	}
 	root := src.singleDocument(docs, "a cluster file")
-	if root == nil {
+	if root == nil || !src.boundExpansion(root) {
 		return nil, src.errs.orNil()
 	}
 	c := &Cluster{File: src.name, Set: map[string]Pos{}}

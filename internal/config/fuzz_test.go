@@ -76,6 +76,7 @@ func bounded[T any](t *testing.T, data []byte, parse func() (T, error)) (T, erro
 
 func FuzzParseCluster(f *testing.F) {
 	seed(f, "cluster_")
+	f.Add([]byte(clusterLaughs()))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := bounded(t, data, func() (*Cluster, error) { return ParseCluster("fuzz.yaml", data) })
 		if err != nil {
@@ -93,6 +94,8 @@ func FuzzParseCluster(f *testing.F) {
 
 func FuzzParseRunnable(f *testing.F) {
 	seed(f, "runnable_")
+	f.Add([]byte(scriptLaughs()))
+	f.Add([]byte(kwargsLaughs()))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r, err := bounded(t, data, func() (*Runnable, error) { return ParseRunnable("fuzz.yaml", data) })
 		if err != nil {

@@ -32,8 +32,9 @@ func (s *source) pythonStr(n *yaml.Node) (string, bool) {
 	return v, ok
 }
 
-// maxArgNodes bounds one argument's size: aliases are expanded here, and a
-// few lines of nested aliases would otherwise expand exponentially.
+// maxArgNodes bounds one argument's size in values: aliases are expanded
+// here. boundExpansion has already bounded what they add in bytes, for the
+// whole document, before any argument is rendered.
 const maxArgNodes = 10000
 
 // pyValue renders n as str() (top level) or repr() (inside a container),

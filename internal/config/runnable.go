@@ -138,7 +138,9 @@ func parseRunnable(src *source) (*Runnable, error) {
 	case 2:
 		r.ExtensionsDoc = documentRoot(docs[0])
 		r.Root = documentRoot(docs[1])
-		r.Extensions = src.extensions(r.ExtensionsDoc)
+		if src.boundExpansion(r.ExtensionsDoc) {
+			r.Extensions = src.extensions(r.ExtensionsDoc)
+		}
 	default:
 		src.errorAt(docs[2], "a runnable file holds at most two YAML documents (an optional extensions map, then the runnable), found %d; remove the extra \"---\"", len(docs))
 		return nil, src.errs.orNil()
@@ -167,6 +169,13 @@ func (s *source) runnableRoot(r *Runnable) {
 		s.experiment(root, r)
 	case r.Tag == "!Script":
 		r.Kind = KindScript
+		// Only a !Script is expanded here: sear passes str() of its values
+		// on the command line. Any other runnable goes to Flambé as the
+		// file's text, aliases unexpanded, and is expanded by the job.
+		if !s.boundExpansion(root) {
+			r.Script = &Script{}
+			return
+		}
 		r.Script = s.script(root)
 		if r.Script.Module != "" {
 			r.Name = r.Script.Module
@@ -330,7 +339,31 @@ func (s *source) script(root *yaml.Node) *Script {
 			sc.Kwargs = append(sc.Kwargs, Kwarg{Key: v, Value: "$SEAR_OUTPUT_DIR"})
 		}
 	}
+	s.boundCommandLine(root, fs, sc)
 	return sc
+}
+
+// boundCommandLine reports a command line longer than maxCommandLine, at
+// its arguments, and drops them so that nothing downstream holds it. With
+// aliases bounded by boundExpansion, this takes a file that long, or
+// values whose Python repr is longer than their YAML ("\x01").
+func (s *source) boundCommandLine(root *yaml.Node, fs map[string]field, sc *Script) {
+	total := 0
+	for _, a := range sc.Argv() {
+		total += len(a) + 1
+	}
+	if total <= maxCommandLine {
+		return
+	}
+	at := root
+	if f, ok := fs["kwargs"]; ok {
+		at = f.key
+	}
+	if f, ok := fs["args"]; ok {
+		at = f.key
+	}
+	s.errorAt(at, "this !Script's command line is %s, more than the %s sear sends to a node (whose exec limit, ARG_MAX, is lower still); put the data in a file the job reads and pass its path", byteSize(int64(total)), byteSize(maxCommandLine))
+	sc.Args, sc.Kwargs = nil, nil
 }
 
 // pythonModule is a dotted module path, what runpy.run_module accepts.
