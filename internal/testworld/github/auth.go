@@ -24,6 +24,14 @@ type Token struct {
 	// reference). Every write answers 403 "Resource not accessible by
 	// integration"; reads succeed.
 	ReadOnly bool
+	// App is the GitHub App whose installation token this is, the app
+	// that owns the check runs the token creates, as the check run's "app"
+	// shows it. Nil for a bot login ("…[bot]") is GitHub Actions, a
+	// workflow's GITHUB_TOKEN. A person's token (no "[bot]") has no app,
+	// and creating or updating a check run with it answers 403 "You must
+	// authenticate via a GitHub App." ("The Checks API is only available to
+	// GitHub Apps", actions/github-script#118).
+	App *App
 	// Permissions maps a scope ("checks", "issues", "pull-requests",
 	// "metadata") to "read", "write" or "none", like a workflow's
 	// `permissions:` key: "write includes read", and once any scope is given
@@ -31,6 +39,33 @@ type Token struct {
 	// always readable. Nil means the permissive default: write everywhere.
 	Permissions map[string]string
 }
+
+// App is a GitHub App as the API shows it in a check run's "app".
+type App struct {
+	ID   int64
+	Slug string // its bot account is "<slug>[bot]"
+	Name string
+	// Owner is the login of the account that owns the app; the
+	// repository's owner when empty.
+	Owner string
+}
+
+// app is the app that owns the token's check runs, nil for a person's.
+func (t *Token) app() *App {
+	switch {
+	case t == nil:
+		return nil
+	case t.App != nil:
+		return t.App
+	case strings.HasSuffix(t.Login, "[bot]"):
+		return &githubActions
+	}
+	return nil
+}
+
+// githubActions is the app every GITHUB_TOKEN check run belongs to: id
+// 15368, slug github-actions, owned by the "github" organisation.
+var githubActions = App{ID: 15368, Slug: "github-actions", Name: "GitHub Actions", Owner: "github"}
 
 // AddToken registers a bearer token and what it may do.
 func (s *Server) AddToken(token string, t Token) {

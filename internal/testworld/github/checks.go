@@ -9,8 +9,9 @@ import (
 	"time"
 )
 
-// checkRun is one check run. Runs created with a GITHUB_TOKEN belong to the
-// GitHub Actions app and to its check suite for the head SHA.
+// checkRun is one check run. Runs belong to the app of the token that
+// created them (GitHub Actions for a GITHUB_TOKEN) and to a check suite
+// for the head SHA.
 type checkRun struct {
 	id, suite                         int64
 	name, headSHA, status, conclusion string
@@ -19,6 +20,18 @@ type checkRun struct {
 	title, summary, text              *string
 	annotations                       []Annotation
 	createdBy                         string
+	app                               App
+}
+
+// mustBeApp is GitHub's answer to a check-run write with a person's token:
+// 403 {"message":"You must authenticate via a GitHub App.",
+// "documentation_url":"https://docs.github.com/rest/reference/checks#create-a-check-run"}
+// (EnricoMi/publish-unit-test-result-action#53, actions/github-script#118).
+func mustBeApp(c *call) (reply, bool) {
+	if c.tok.app() != nil {
+		return reply{}, false
+	}
+	return errorReply(http.StatusForbidden, "You must authenticate via a GitHub App.", c.route.doc), true
 }
 
 // Annotation is one check-run annotation as GitHub stores and lists it.
@@ -36,6 +49,9 @@ type Annotation struct {
 
 // createCheckRun answers POST /repos/{owner}/{repo}/check-runs with 201.
 func (s *Server) createCheckRun(c *call) reply {
+	if rep, refused := mustBeApp(c); refused {
+		return rep
+	}
 	in, bad := readCheckRequest(c, true)
 	if bad != nil {
 		return *bad
@@ -48,7 +64,7 @@ func (s *Server) createCheckRun(c *call) reply {
 	s.seq.checkRun++
 	cr := &checkRun{
 		id: s.seq.checkRun, suite: s.suiteFor(c.repo, *in.headSHA), headSHA: *in.headSHA,
-		status: "queued", startedAt: c.now, createdBy: c.login(),
+		status: "queued", startedAt: c.now, createdBy: c.login(), app: *c.tok.app(),
 	}
 	cr.apply(in, c.now)
 	c.repo.checkRuns = append(c.repo.checkRuns, cr)
@@ -60,6 +76,9 @@ func (s *Server) createCheckRun(c *call) reply {
 // "Each time you update the check run, annotations are appended to the list
 // of annotations that already exist"; the rest of output is replaced.
 func (s *Server) updateCheckRun(c *call) reply {
+	if rep, refused := mustBeApp(c); refused {
+		return rep
+	}
 	cr := c.findCheckRun()
 	if cr == nil {
 		return notFound()

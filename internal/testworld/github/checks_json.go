@@ -4,8 +4,8 @@ import "fmt"
 
 // checkRunJSON is GitHub's check run, shaped after a real answer for a run
 // made with a GITHUB_TOKEN (ashley-taylor/junit-report-annotations-action#3):
-// output fields are null until set, app is GitHub Actions, html_url is
-// {server}/{owner}/{repo}/runs/{id}.
+// output fields are null until set, app is the creating token's (GitHub
+// Actions for a GITHUB_TOKEN), html_url is {server}/{owner}/{repo}/runs/{id}.
 type checkRunJSON struct {
 	ID           int64         `json:"id"`
 	HeadSHA      string        `json:"head_sha"`
@@ -46,16 +46,23 @@ type appJSON struct {
 	HTMLURL string   `json:"html_url"`
 }
 
-// githubActionsApp is the app every GITHUB_TOKEN check run belongs to (id
-// 15368, slug github-actions, owned by the "github" organisation, id 9919).
-func githubActionsApp(c *call) appJSON {
-	return appJSON{
-		ID: 15368, Slug: "github-actions", NodeID: "MDM6QXBwMTUzNjg=", Name: "GitHub Actions",
-		Owner: userJSON{
+// appJSON renders the app that owns a check run; GitHub Actions' owner
+// is the "github" organisation (id 9919).
+func (s *Server) appJSON(c *call, a App) appJSON {
+	owner := a.Owner
+	if owner == "" {
+		owner = c.repo.owner
+	}
+	o := s.userJSON(c, owner)
+	if owner == githubActions.Owner {
+		o = userJSON{
 			Login: "github", ID: 9919, NodeID: "MDEyOk9yZ2FuaXphdGlvbjk5MTk=", Type: "Organization",
 			AvatarURL: c.base + "/avatars/u/9919", URL: c.base + "/users/github", HTMLURL: c.base + "/github",
-		},
-		HTMLURL: c.base + "/apps/github-actions",
+		}
+	}
+	return appJSON{
+		ID: a.ID, Slug: a.Slug, NodeID: nodeID("App", a.ID), Name: a.Name, Owner: o,
+		HTMLURL: c.base + "/apps/" + a.Slug,
 	}
 }
 
@@ -78,7 +85,7 @@ func (s *Server) checkRunJSON(c *call, cr *checkRun) checkRunJSON {
 			Title: cr.title, Summary: cr.summary, Text: cr.text,
 			AnnotationsCount: len(cr.annotations), AnnotationsURL: api + "/annotations",
 		},
-		Name: cr.name, CheckSuite: idJSON{ID: cr.suite}, App: githubActionsApp(c),
+		Name: cr.name, CheckSuite: idJSON{ID: cr.suite}, App: s.appJSON(c, cr.app),
 		PullRequests: pullsForSHA(c, c.repo, cr.headSHA),
 	}
 }

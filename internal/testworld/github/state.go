@@ -50,6 +50,9 @@ type CheckRunState struct {
 	AnnotationsCount int          `json:"annotations_count"`
 	Annotations      []Annotation `json:"annotations"`
 	CreatedBy        string       `json:"created_by"`
+	// AppID and AppSlug name the app that owns the run, as its "app" does.
+	AppID   int64  `json:"app_id"`
+	AppSlug string `json:"app_slug"`
 }
 
 // CommentState is one issue comment; BodyLength counts characters.
@@ -131,7 +134,7 @@ func (cr *checkRun) state() CheckRunState {
 		StartedAt: optTime(cr.startedAt), CompletedAt: optTime(cr.completedAt),
 		Title: cr.title, Summary: cr.summary, Text: cr.text,
 		AnnotationsCount: len(cr.annotations), Annotations: append([]Annotation{}, cr.annotations...),
-		CreatedBy: cr.createdBy,
+		CreatedBy: cr.createdBy, AppID: cr.app.ID, AppSlug: cr.app.Slug,
 	}
 }
 
