@@ -48,6 +48,7 @@ func (rp *Reporter) Start(ctx context.Context, r report.Run) error {
 		return err
 	}
 	rp.checkID, rp.checkURL = cr.GetID(), cr.GetHTMLURL()
+	rp.learnApp(cr)
 	return nil
 }
 
@@ -130,6 +131,7 @@ func (rp *Reporter) createCompleted(ctx context.Context, r report.Run, out repor
 		return err
 	}
 	rp.checkID, rp.checkURL = cr.GetID(), cr.GetHTMLURL()
+	rp.learnApp(cr)
 	return nil
 }
 

@@ -72,10 +72,10 @@ func (rp *Reporter) findSticky(ctx context.Context, runnable string) ([]int64, e
 }
 
 // Identify learns whose comments are sear's when the token is a person's
-// (a personal access token as github-token): GET /user names them. A
-// workflow's GITHUB_TOKEN is refused there (an app is no user), and its
-// comments are the bot's, which is what an empty Login means; so any
-// failure leaves Login as it is.
+// (a personal access token as github-token): GET /user names them. An
+// app's token, such as a workflow's GITHUB_TOKEN, is refused there (an app
+// is no user); its identity is learned from the check run Start creates
+// instead, so any failure leaves Login as it is.
 func (rp *Reporter) Identify(ctx context.Context) {
 	if rp.opts.Login != "" {
 		return
@@ -87,17 +87,15 @@ func (rp *Reporter) Identify(ctx context.Context) {
 }
 
 // isSticky: the marker alone is not enough, since anyone can paste it into
-// a comment; the author must be sear's identity too, or sear would
-// overwrite a person's words.
+// a comment; the author must be sear's own identity too, not merely some
+// bot, or sear would overwrite (or delete as a duplicate) a person's words
+// or another app's comment.
 func (rp *Reporter) isSticky(c *gh.IssueComment, marker string) bool {
 	body := c.GetBody()
 	if body != marker && !strings.HasPrefix(body, marker+"\n") && !strings.HasPrefix(body, marker+"\r\n") {
 		return false
 	}
-	if rp.opts.Login != "" {
-		return strings.EqualFold(c.GetUser().GetLogin(), rp.opts.Login)
-	}
-	return c.GetUser().GetType() == "Bot"
+	return rp.ownComment(c)
 }
 
 func (rp *Reporter) createComment(ctx context.Context, body string) (string, error) {

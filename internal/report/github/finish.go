@@ -50,11 +50,17 @@ func (rp *Reporter) withWarnings(r report.Run) report.Run {
 }
 
 // BaseRun finds the run to compare with: the latest completed sear check
-// run of the same name on the pull request's base commit, whose output
-// carries its metrics in a hidden block. It returns nil without an error
-// when there is none: the base branch may never have run sear, or ran
-// before sear recorded metrics.
+// run of the same name on the pull request's base commit, written by
+// sear's own app, whose output carries its metrics in a hidden block. It
+// returns nil without an error when there is none: the base branch may
+// never have run sear, or ran before sear recorded metrics. Call it after
+// Start, which learns sear's app; before, the app is taken to be GitHub
+// Actions, the default github-token's.
 func (rp *Reporter) BaseRun(ctx context.Context, runnable string) (*report.Baseline, error) {
+	if rp.person() {
+		// Only apps create check runs, so none on the base is sear's.
+		return nil, nil
+	}
 	sha, err := rp.baseSHA(ctx)
 	if err != nil || sha == "" {
 		return nil, err
@@ -77,6 +83,11 @@ func (rp *Reporter) BaseRun(ctx context.Context, runnable string) (*report.Basel
 			return nil, rp.baseError(what, err)
 		}
 		for _, cr := range res.CheckRuns {
+			// Another app's run of the same name, with metrics better or
+			// worse, is not sear's baseline whatever its summary says.
+			if !rp.ownCheckRun(cr) {
+				continue
+			}
 			rec, perr := report.ParseBlock(cr.GetOutput().GetSummary())
 			if perr == nil && newer(cr, best) {
 				best, bestRec = cr, rec

@@ -41,10 +41,15 @@ type Options struct {
 	Fork bool
 	// DetailsURL is the workflow run's page, linked from the check run.
 	DetailsURL string
-	// Login is the login of the token's identity when it is not a GitHub
-	// App bot (a personal access token's user). Empty means the sticky
-	// comment is the one with sear's marker written by a Bot account, which
-	// is what the workflow's GITHUB_TOKEN writes as (github-actions[bot]).
+	// Login is the login of the token's identity when it is a person's (a
+	// personal access token's user; Identify fills it in): sear's comments
+	// are that user's, and no check run is sear's, since only apps may
+	// create them. Empty means an app's token: sear's comments are its bot
+	// account's and its check runs the app's, the app being learned from
+	// the check run Start creates, and GitHub Actions (what a workflow's
+	// GITHUB_TOKEN acts as, github-actions[bot]) until then. An app's bot
+	// login ("my-app[bot]") may be given too, for an app's token with no
+	// check run to learn from. See identity.go.
 	Login string
 	// NoCheck posts no check run: only the comment (the action's report
 	// input without "check").
@@ -65,6 +70,9 @@ type Reporter struct {
 
 	checkID  int64
 	checkURL string
+	// self is the app sear's token acts as, learned from the check run it
+	// created; nil until then.
+	self *app
 	// denied remembers the kinds of write GitHub refused with 403, so that
 	// one missing permission makes one warning, not one per phase.
 	denied map[string]bool
@@ -133,10 +141,17 @@ func (rp *Reporter) forbidden(kind, doing string, err error) bool {
 		perm = acceptedPermission(h, perm)
 	}
 	msg := fmt.Sprintf("sear could not %s: GitHub answered 403 %q. ", doing, er.Message)
-	if rp.opts.Fork {
+	switch {
+	case strings.Contains(er.Message, "authenticate via a GitHub App"):
+		// No permission helps: the token is a person's, and only apps may
+		// write check runs.
+		msg += "Only a GitHub App's token can create check runs, and github-token is a person's (a personal access token): " +
+			"give the workflow's GITHUB_TOKEN or an app's installation token, or leave `check` out of the report input; " +
+			"until then the results are in the step summary."
+	case rp.opts.Fork:
 		msg += "This pull request comes from a fork, and GitHub gives a fork's workflow run a read-only token " +
 			"whatever its `permissions:` say; the results are in the step summary of the workflow run."
-	} else {
+	default:
 		msg += fmt.Sprintf("Give the workflow job `%s` under `permissions:`; until then the results are in the step summary.", perm)
 	}
 	rp.warn(msg)
