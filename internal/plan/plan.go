@@ -93,6 +93,14 @@ type Lifetime struct {
 // Secrets is the INI file's shape, never its values.
 type Secrets struct {
 	Sections []Section `json:"sections"`
+	// Names are the secrets that go to the nodes, as secrets-include names
+	// them, sorted; Count is how many.
+	Names []string `json:"names"`
+	Count int      `json:"count"`
+	// All is set when secrets-include is empty, which sends every secret
+	// the workflow passes but github_token: the plan says so, since a job
+	// usually reads a few of them.
+	All bool `json:"all"`
 }
 
 // Section is one INI section and its key names.
@@ -108,6 +116,13 @@ type Input struct {
 	Secrets    *Secrets
 	Repository string // OWNER/REPO, for the trust policy and the tags
 	Region     string // from the environment when the cluster names none
+	// NodeRole is the role of the cluster file's iam_instance_profile (a
+	// name, path/name or ARN), which iam:PassRole names; "" means the
+	// profile's own name.
+	NodeRole string
+	// Trust says which workflow runs the trust policy admits; nil means
+	// DefaultTrust.
+	Trust *Trust
 }
 
 // Make builds the plan.
@@ -125,7 +140,11 @@ func Make(in Input) *Plan {
 	if c.Kind == config.AWS {
 		p.Tags = tags(c, in.Repository)
 		p.Network = rules(c)
-		p.Policy = policies(c, in.Repository, p.Cluster.Region)
+		t := DefaultTrust
+		if in.Trust != nil {
+			t = *in.Trust
+		}
+		p.Policy = policies(policyInput{cluster: c, repo: in.Repository, region: p.Cluster.Region, nodeRole: in.NodeRole, trust: t})
 		if p.Cluster.Region == "" {
 			p.Warnings = append(p.Warnings, "no region: set region_name in the cluster file, the action's aws-region input or AWS_REGION")
 		}
@@ -134,16 +153,19 @@ func Make(in Input) *Plan {
 	return p
 }
 
+// runnable describes the job. Extension locations and the command line
+// may hold a URL with credentials in it (https://user:token@host/...),
+// which the plan, printed into logs and pasted into issues, never shows.
 func runnable(r *config.Runnable) Runnable {
 	out := Runnable{File: r.File, Kind: string(r.Kind), Tag: r.Tag, Name: r.Name, Search: r.Search, Extensions: []Extension{}}
-	out.Command = Command(r)
+	out.Command = redactAll(Command(r))
 	for _, e := range r.Extensions {
 		action := map[config.ExtensionKind]string{
 			config.ExtGit:   "cloned on the runner, uploaded, installed with pip on every node",
 			config.ExtLocal: "uploaded from the workspace, installed with pip on every node",
 			config.ExtPip:   "installed with pip on every node",
 		}[e.Kind]
-		out.Extensions = append(out.Extensions, Extension{Name: e.Name, Location: e.Location, Kind: string(e.Kind), Action: action})
+		out.Extensions = append(out.Extensions, Extension{Name: e.Name, Location: RedactURLs(e.Location), Kind: string(e.Kind), Action: action})
 	}
 	return out
 }
@@ -164,7 +186,7 @@ func Command(r *config.Runnable) []string {
 
 func cluster(c *config.Cluster, envRegion string) Cluster {
 	out := Cluster{File: c.File, Provider: "local", Name: c.Name, Engine: string(c.Engine), TLS: c.TLS,
-		Outputs: nonNil(c.Outputs), Setup: nonNil(c.SetupCmds)}
+		Outputs: nonNil(c.Outputs), Setup: redactAll(nonNil(c.SetupCmds))}
 	if c.Kind == config.AWS {
 		out.Provider, out.Username, out.Market = "aws", c.Username, "on-demand"
 		if c.Spot {
@@ -224,7 +246,7 @@ func tags(c *config.Cluster, repo string) map[string]string {
 		"sear:repository": repo, "sear:expires-at": "<start + " + Duration(c.Lifetime()) + ", RFC 3339>",
 	}
 	for k, v := range c.Tags {
-		t[k] = v
+		t[k] = RedactURLs(v)
 	}
 	return t
 }
@@ -262,21 +284,29 @@ func warnings(c *config.Cluster, r *config.Runnable) []string {
 	if !c.TLS {
 		out = append(out, "tls: false — node-to-node traffic is NOT encrypted or authenticated; use only for troubleshooting")
 	}
+	if g := c.SecurityGroup; c.Kind == config.AWS && g != "" && !strings.HasPrefix(g, "sg-") {
+		out = append(out, fmt.Sprintf("security_group %q is a name: IAM pins security groups by id only, so the permission policy lets the role launch into any security group of the region; write its id (sg-…)", g))
+	}
 	if r.Kind == config.KindFlambe {
 		out = append(out, "this runnable runs with the flambe command, which must be installed on the orchestrator's image (sear checks before running)")
 	}
 	return out
 }
 
-// SecretsShape sorts sections and keys for display.
-func SecretsShape(sections map[string][]string) *Secrets {
-	names := make([]string, 0, len(sections))
+// SecretsShape sorts sections and keys for display, with the names of the
+// secrets that go to the nodes; all says secrets-include was empty.
+func SecretsShape(sections map[string][]string, names []string, all bool) *Secrets {
+	sectionNames := make([]string, 0, len(sections))
 	for n := range sections {
-		names = append(names, n)
+		sectionNames = append(sectionNames, n)
 	}
-	sort.Strings(names)
-	s := &Secrets{Sections: []Section{}}
-	for _, n := range names {
+	sort.Strings(sectionNames)
+	s := &Secrets{Sections: []Section{}, Names: sortedSet(names...), All: all}
+	if s.Names == nil {
+		s.Names = []string{}
+	}
+	s.Count = len(s.Names)
+	for _, n := range sectionNames {
 		keys := append([]string(nil), sections[n]...)
 		sort.Strings(keys)
 		s.Sections = append(s.Sections, Section{Name: n, Keys: keys})

@@ -1,6 +1,11 @@
 package plan
 
 import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/sear-ci/sear/internal/cloud/ec2"
 	"github.com/sear-ci/sear/internal/config"
 )
 
@@ -8,6 +13,10 @@ import (
 type Policies struct {
 	Permissions Document `json:"permissions"`
 	Trust       Document `json:"trust"`
+	// Scope says, one line each, what the two documents pin and what they
+	// cannot, and which flag or cluster file field changes it: the
+	// policies are only as narrow as the files they were made from.
+	Scope []string `json:"scope"`
 }
 
 // Document is an IAM policy document.
@@ -30,62 +39,322 @@ type Statement struct {
 // the role touch only resources that carry this repository's value.
 const repoTag = "sear:repository"
 
+// requiredTags are the other tags every resource sear creates carries
+// (package cloud/ec2, commonTags): teardown, the post step and sweep find
+// what a run left behind by them, so the policy refuses to create anything
+// without them.
+var requiredTags = []string{"sear:cluster-id", "sear:run-id", "sear:expires-at"}
+
+// AccountPlaceholder stands for the AWS account in ARNs that cannot say
+// "*" and that sear cannot know offline; the README's set-up replaces it.
+const AccountPlaceholder = "<ACCOUNT_ID>"
+
+// NodeRoleFlag is the sear plan flag that names the role of the cluster
+// file's instance profile, for the messages that point at it.
+const NodeRoleFlag = "--node-role"
+
+// partition is the ARN partition of a region: IAM and EC2 ARNs in China
+// and GovCloud do not start with arn:aws.
+func partition(region string) string {
+	switch {
+	case strings.HasPrefix(region, "cn-"):
+		return "aws-cn"
+	case strings.HasPrefix(region, "us-gov-"):
+		return "aws-us-gov"
+	}
+	return "aws"
+}
+
+// oneOrMany is a condition value as a person writes it: a string for one
+// value, a list for several.
+func oneOrMany(values []string) any {
+	if len(values) == 1 {
+		return values[0]
+	}
+	return values
+}
+
+// sortedSet is values without duplicates or empty strings, sorted.
+func sortedSet(values ...string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, v := range values {
+		if v != "" && !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// taggedAtCreation is the condition that a created resource carries this
+// repository's tag and sear's other tags in the request; extra adds
+// StringEquals keys. aws:RequestTag is evaluated per resource type of a
+// RunInstances call, so a statement with it may name only resources the
+// call tags (instances, volumes, network interfaces, spot requests).
+func taggedAtCreation(repo string, extra map[string]any) map[string]any {
+	equals := map[string]any{"aws:RequestTag/" + repoTag: repo}
+	for k, v := range extra {
+		equals[k] = v
+	}
+	present := map[string]any{}
+	for _, k := range requiredTags {
+		present["aws:RequestTag/"+k] = "false"
+	}
+	return map[string]any{"StringEquals": equals, "Null": present}
+}
+
+// policyInput is what the permission and trust policies are made from.
+type policyInput struct {
+	cluster  *config.Cluster
+	repo     string
+	region   string // "" when unknown: the ARNs say "*"
+	nodeRole string // --node-role; "" means the instance profile's name
+	trust    Trust
+}
+
 // policies builds least-privilege permissions for exactly the calls that
 // package cloud/ec2 makes (keep the two in step): creation only with sear's
 // tags in the request, tagging only as part of creation, changes and deletes
-// only on resources tagged for this repository. Describe calls do not
-// support resource-level permissions in EC2, so they stay on "*".
-func policies(c *config.Cluster, repo, region string) *Policies {
+// only on resources tagged for this repository, and launches only of what
+// the cluster file names: its instance types, its AMIs (or Canonical's), its
+// subnet and security group, with IMDSv2 required, passing only its
+// instance profile's role. A pull request that edits the cluster file to
+// launch something else is refused by IAM until someone with IAM rights
+// deploys a policy made from the edited file. Describe calls do not support
+// resource-level permissions in EC2, so they stay on "*".
+func policies(in policyInput) *Policies {
+	c, repo := in.cluster, in.repo
+	region := in.region
 	if region == "" {
 		region = "*"
 	}
-	arn := func(kind string) string { return "arn:aws:ec2:" + region + ":*:" + kind + "/*" }
-	launched := []string{arn("instance"), arn("volume"), arn("network-interface")}
+	part := partition(in.region)
+	arn := func(kind, id string) string { return "arn:" + part + ":ec2:" + region + ":*:" + kind + "/" + id }
+	var scope []string
+
+	types := sortedSet(c.OrchestratorType)
+	if c.FactoriesNum > 0 {
+		types = sortedSet(c.OrchestratorType, c.FactoriesType)
+	}
+	scope = append(scope, fmt.Sprintf("instance types: only %s (orchestrator_type, factories_type), with IMDSv2 required", strings.Join(types, ", ")))
+	launch := []Statement{
+		{Sid: "LaunchOnlyTaggedIMDSv2Instances", Effect: "Allow", Action: []string{"ec2:RunInstances"},
+			Resource: []string{arn("instance", "*")},
+			Condition: taggedAtCreation(repo, map[string]any{
+				"ec2:InstanceType": oneOrMany(types),
+				// sear launches with HttpTokens required (cloud/ec2,
+				// runInput): the nodes' credentials need IMDSv2's token.
+				"ec2:MetadataHttpTokens": "required",
+			})},
+	}
+	created := []string{arn("volume", "*"), arn("network-interface", "*")}
 	if c.Spot {
-		launched = append(launched, arn("spot-instances-request"))
+		created = append(created, arn("spot-instances-request", "*"))
 	}
-	ownTag := map[string]any{"StringEquals": map[string]any{"aws:RequestTag/" + repoTag: repo}}
-	perm := Document{Version: "2012-10-17", Statement: []Statement{
-		{Sid: "LaunchOnlyTaggedInstances", Effect: "Allow", Action: []string{"ec2:RunInstances"}, Resource: launched, Condition: ownTag},
-		{Sid: "LaunchFromImagesSubnetsGroups", Effect: "Allow", Action: []string{"ec2:RunInstances"},
-			Resource: []string{"arn:aws:ec2:" + region + "::image/*", arn("subnet"), arn("security-group")}},
-		{Sid: "TagOnlyAtCreation", Effect: "Allow", Action: []string{"ec2:CreateTags"},
-			Resource:  append(append([]string(nil), launched...), arn("security-group")),
-			Condition: map[string]any{"StringEquals": map[string]any{"ec2:CreateAction": []string{"RunInstances", "CreateSecurityGroup"}}}},
-		{Sid: "ManageOnlyOwnResources", Effect: "Allow",
-			Action:    []string{"ec2:TerminateInstances", "ec2:AuthorizeSecurityGroupIngress", "ec2:DeleteSecurityGroup"},
-			Resource:  []string{arn("instance"), arn("security-group")},
-			Condition: map[string]any{"StringEquals": map[string]any{"aws:ResourceTag/" + repoTag: repo}}},
-		{Sid: "Describe", Effect: "Allow", Resource: []string{"*"},
-			Action: []string{"ec2:DescribeInstances", "ec2:DescribeSecurityGroups", "ec2:DescribeImages", "ec2:DescribeSubnets", "ec2:DescribeInstanceTypeOfferings"}},
-	}}
+	launch = append(launch, Statement{Sid: "LaunchOnlyTaggedVolumesAndInterfaces", Effect: "Allow", Action: []string{"ec2:RunInstances"},
+		Resource: created, Condition: taggedAtCreation(repo, nil)})
+	imgs, imgScope := imageStatements(c, part, region)
+	launch = append(launch, imgs...)
+	scope = append(scope, imgScope)
+	sn, snScope := subnetStatement(c, arn)
+	launch = append(launch, sn)
+	scope = append(scope, snScope)
+	sg, sgScope := groupStatement(c, repo, arn)
+	launch = append(launch, sg)
+	scope = append(scope, sgScope)
+
+	tagged := append(append([]string{arn("instance", "*")}, created...), arn("security-group", "*"))
+	perm := Document{Version: "2012-10-17", Statement: launch}
 	if c.SecurityGroup == "" {
-		perm.Statement = append(perm.Statement[:2], append([]Statement{
-			{Sid: "CreateOnlyTaggedSecurityGroups", Effect: "Allow", Action: []string{"ec2:CreateSecurityGroup"}, Resource: []string{arn("security-group")}, Condition: ownTag},
-			{Sid: "CreateSecurityGroupsInVPCs", Effect: "Allow", Action: []string{"ec2:CreateSecurityGroup"}, Resource: []string{arn("vpc")}},
-		}, perm.Statement[2:]...)...)
+		perm.Statement = append(perm.Statement,
+			Statement{Sid: "CreateOnlyTaggedSecurityGroups", Effect: "Allow", Action: []string{"ec2:CreateSecurityGroup"},
+				Resource: []string{arn("security-group", "*")}, Condition: taggedAtCreation(repo, nil)},
+			Statement{Sid: "CreateSecurityGroupsInVPCs", Effect: "Allow", Action: []string{"ec2:CreateSecurityGroup"}, Resource: []string{arn("vpc", "*")}})
 	}
-	if c.IAMInstanceProfile != "" {
-		perm.Statement = append(perm.Statement, Statement{Sid: "PassNodeRoleToEC2", Effect: "Allow", Action: []string{"iam:PassRole"},
-			Resource: []string{"arn:aws:iam::*:role/*"}, Condition: map[string]any{"StringEquals": map[string]any{"iam:PassedToService": "ec2.amazonaws.com"}}})
+	perm.Statement = append(perm.Statement,
+		Statement{Sid: "TagOnlyAtCreation", Effect: "Allow", Action: []string{"ec2:CreateTags"}, Resource: tagged,
+			Condition: map[string]any{"StringEquals": map[string]any{"ec2:CreateAction": []string{"RunInstances", "CreateSecurityGroup"}}}},
+		Statement{Sid: "ManageOnlyOwnResources", Effect: "Allow",
+			Action:    []string{"ec2:TerminateInstances", "ec2:AuthorizeSecurityGroupIngress", "ec2:DeleteSecurityGroup"},
+			Resource:  []string{arn("instance", "*"), arn("security-group", "*")},
+			Condition: map[string]any{"StringEquals": map[string]any{"aws:ResourceTag/" + repoTag: repo}}},
+		Statement{Sid: "Describe", Effect: "Allow", Resource: []string{"*"},
+			Action: []string{"ec2:DescribeInstances", "ec2:DescribeSecurityGroups", "ec2:DescribeImages", "ec2:DescribeSubnets", "ec2:DescribeInstanceTypeOfferings"}})
+	if pass, passScope := passRole(c, part, in.nodeRole); pass != nil {
+		perm.Statement = append(perm.Statement, *pass)
+		scope = append(scope, passScope)
+	} else {
+		scope = append(scope, "iam:PassRole: none, so the nodes launch with no instance profile and hold no AWS credentials (iam_instance_profile adds PassRole on its role only)")
 	}
-	return &Policies{Permissions: perm, Trust: trust(repo)}
+	trustDoc, trustScope := trust(repo, in.trust)
+	return &Policies{Permissions: perm, Trust: trustDoc, Scope: append(scope, trustScope)}
+}
+
+// imageStatements lets the role launch only the AMIs the cluster file
+// names, by ARN, and, for the nodes whose AMI it leaves out, only images
+// Canonical publishes: sear resolves the newest Ubuntu 22.04 at launch
+// (DescribeImages, owner ec2.CanonicalOwner), whose id changes with every
+// release, so the owner is as far as the policy can pin it.
+func imageStatements(c *config.Cluster, part, region string) ([]Statement, string) {
+	amis := []string{c.OrchestratorAMI}
+	if c.FactoriesNum > 0 {
+		amis = append(amis, c.FactoryAMI)
+	}
+	var named []string
+	canonical := false
+	for _, a := range amis {
+		if a == "" {
+			canonical = true
+		}
+		named = append(named, a)
+	}
+	named = sortedSet(named...)
+	var out []Statement
+	var scope []string
+	if len(named) > 0 {
+		var res []string
+		for _, a := range named {
+			res = append(res, "arn:"+part+":ec2:"+region+"::image/"+a)
+		}
+		out = append(out, Statement{Sid: "LaunchFromNamedImages", Effect: "Allow", Action: []string{"ec2:RunInstances"}, Resource: res})
+		scope = append(scope, "only "+strings.Join(named, ", ")+" (orchestrator_ami, factory_ami)")
+	}
+	if canonical {
+		out = append(out, Statement{Sid: "LaunchFromCanonicalImages", Effect: "Allow", Action: []string{"ec2:RunInstances"},
+			Resource:  []string{"arn:" + part + ":ec2:" + region + "::image/*"},
+			Condition: map[string]any{"StringEquals": map[string]any{"ec2:Owner": ec2.CanonicalOwner}}})
+		scope = append(scope, "any image Canonical (account "+ec2.CanonicalOwner+") publishes, since sear finds the newest Ubuntu 22.04 at launch; name orchestrator_ami and factory_ami to pin exact AMIs")
+	}
+	return out, "images: " + strings.Join(scope, "; ")
+}
+
+// subnetStatement pins the cluster file's subnet_id. Without one, sear
+// picks a default subnet at launch in a zone that offers the instance
+// types, which the policy cannot know.
+func subnetStatement(c *config.Cluster, arn func(kind, id string) string) (Statement, string) {
+	st := Statement{Sid: "LaunchIntoSubnet", Effect: "Allow", Action: []string{"ec2:RunInstances"}, Resource: []string{arn("subnet", "*")}}
+	if c.SubnetID != "" {
+		st.Resource = []string{arn("subnet", c.SubnetID)}
+		return st, "subnet: only " + c.SubnetID + " (subnet_id)"
+	}
+	return st, "subnet: any in the region, since sear picks a default subnet at launch; set subnet_id to pin one"
+}
+
+// groupStatement pins the security group the nodes launch in: the one
+// sear creates per run, which is the only kind that carries this
+// repository's tag, or the cluster file's security_group by id. A group
+// given by name cannot be pinned: security group ARNs hold ids, and EC2
+// has no condition key for a group's name.
+func groupStatement(c *config.Cluster, repo string, arn func(kind, id string) string) (Statement, string) {
+	st := Statement{Sid: "LaunchInSecurityGroup", Effect: "Allow", Action: []string{"ec2:RunInstances"}, Resource: []string{arn("security-group", "*")}}
+	switch g := c.SecurityGroup; {
+	case g == "":
+		st.Condition = map[string]any{"StringEquals": map[string]any{"aws:ResourceTag/" + repoTag: repo}}
+		return st, "security group: only groups tagged " + repoTag + "=" + repo + ", which is the one sear creates for each run"
+	case strings.HasPrefix(g, "sg-"):
+		st.Resource = []string{arn("security-group", g)}
+		return st, "security group: only " + g + " (security_group)"
+	default:
+		return st, fmt.Sprintf("security group: ANY in the region, because security_group %q is a name and IAM pins security groups by id only; write its id (sg-…) to pin it", g)
+	}
+}
+
+// passRole lets the role pass the instance profile's role, and no other,
+// to EC2. RunInstances with an instance profile is authorised by
+// iam:PassRole on the profile's role (the profile itself is not a resource
+// of the call), and the role's name cannot be read offline: sear assumes
+// the AWS console's convention, where a role made for EC2 gets an instance
+// profile of the same name, unless --node-role names it.
+func passRole(c *config.Cluster, part, nodeRole string) (*Statement, string) {
+	prof := c.IAMInstanceProfile
+	if prof == "" {
+		return nil, ""
+	}
+	account, profName := AccountPlaceholder, prof
+	if strings.HasPrefix(prof, "arn:") {
+		// arn:PARTITION:iam::ACCOUNT:instance-profile/[PATH/]NAME
+		fields := strings.SplitN(prof, ":", 6)
+		if len(fields) == 6 {
+			part, account = fields[1], fields[4]
+			profName = fields[5][strings.LastIndex(fields[5], "/")+1:]
+		}
+	}
+	role, how := nodeRole, "named with "+NodeRoleFlag
+	if role == "" {
+		role = profName
+		how = "assumed to have the instance profile's name, as the AWS console makes them; if it has another, run sear plan " + NodeRoleFlag + " ROLE"
+	}
+	roleARN := role
+	if !strings.HasPrefix(role, "arn:") {
+		roleARN = "arn:" + part + ":iam::" + account + ":role/" + role
+	}
+	st := &Statement{Sid: "PassNodeRoleToEC2", Effect: "Allow", Action: []string{"iam:PassRole"}, Resource: []string{roleARN},
+		Condition: map[string]any{"StringEquals": map[string]any{"iam:PassedToService": "ec2.amazonaws.com"}}}
+	return st, fmt.Sprintf("iam:PassRole: only role %s, the role of instance profile %s (iam_instance_profile), %s", roleARN, prof, how)
 }
 
 // GitHubOIDCIssuer is the issuer of the Actions OIDC tokens; the role's
 // trust policy names its provider.
 const GitHubOIDCIssuer = "token.actions.githubusercontent.com"
 
-// trust lets only this repository's workflows assume the role, with tokens
-// minted for STS.
-func trust(repo string) Document {
-	return Document{Version: "2012-10-17", Statement: []Statement{{
+// Trust says which of the repository's workflow runs may assume the role,
+// by the sub claim GitHub puts in their OIDC tokens ("OpenID Connect
+// reference", example subject claims): a job with an environment gets
+// repo:OWNER/REPO:environment:NAME whatever its event; otherwise a
+// pull_request event gets repo:OWNER/REPO:pull_request, and any other event
+// (push, workflow_dispatch, schedule) repo:OWNER/REPO:ref:REF.
+type Trust struct {
+	PullRequests bool     // pull_request events, the README's main workflow
+	Branches     []string // branch names, or full refs (refs/tags/v*)
+	Environments []string // environment names
+}
+
+// DefaultTrust admits the pull_request workflow and nothing else: the
+// narrowest trust the README's main workflow runs with.
+var DefaultTrust = Trust{PullRequests: true}
+
+// Subjects are the sub claims t admits for repo.
+func (t Trust) Subjects(repo string) []string {
+	var out []string
+	if t.PullRequests {
+		out = append(out, "repo:"+repo+":pull_request")
+	}
+	for _, b := range t.Branches {
+		if !strings.HasPrefix(b, "refs/") {
+			b = "refs/heads/" + b
+		}
+		out = append(out, "repo:"+repo+":ref:"+b)
+	}
+	for _, e := range t.Environments {
+		// GitHub writes a ":" inside a claim's value as %3A, so that the
+		// sub splits at its own colons only.
+		out = append(out, "repo:"+repo+":environment:"+strings.ReplaceAll(e, ":", "%3A"))
+	}
+	return out
+}
+
+// trust lets only this repository's workflow runs that t names assume the
+// role, with tokens minted for STS. Exact subjects use StringEquals; a
+// wildcard ("*", "?") in any of them needs StringLike for all, since two
+// operators on the same key would both have to match.
+func trust(repo string, t Trust) (Document, string) {
+	subs := t.Subjects(repo)
+	equals := map[string]any{GitHubOIDCIssuer + ":aud": "sts.amazonaws.com"}
+	cond := map[string]any{"StringEquals": equals}
+	if strings.ContainsAny(strings.Join(subs, ""), "*?") {
+		cond["StringLike"] = map[string]any{GitHubOIDCIssuer + ":sub": oneOrMany(subs)}
+	} else {
+		equals[GitHubOIDCIssuer+":sub"] = oneOrMany(subs)
+	}
+	doc := Document{Version: "2012-10-17", Statement: []Statement{{
 		Sid: "GitHubActionsOIDC", Effect: "Allow",
-		Principal: map[string]any{"Federated": "arn:aws:iam::<ACCOUNT_ID>:oidc-provider/" + GitHubOIDCIssuer},
+		Principal: map[string]any{"Federated": "arn:aws:iam::" + AccountPlaceholder + ":oidc-provider/" + GitHubOIDCIssuer},
 		Action:    []string{"sts:AssumeRoleWithWebIdentity"},
-		Condition: map[string]any{
-			"StringEquals": map[string]any{GitHubOIDCIssuer + ":aud": "sts.amazonaws.com"},
-			"StringLike":   map[string]any{GitHubOIDCIssuer + ":sub": "repo:" + repo + ":*"},
-		},
+		Condition: cond,
 	}}}
+	scope := "trust: only " + strings.Join(subs, ", ") + "; add --trust-branch main for workflow_dispatch and schedule runs on main, " +
+		"--trust-environment NAME for a job with environment: NAME (whatever its event), --trust-pull-requests=false to drop pull requests"
+	return doc, scope
 }

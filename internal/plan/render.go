@@ -9,10 +9,17 @@ import (
 )
 
 // WriteJSON writes the plan as one JSON object with stable field names.
+// Like WriteText, it passes its whole output through RedactURLs: Make
+// redacts the fields it knows may hold a URL, and this catches the rest.
 func (p *Plan) WriteJSON(w io.Writer) error {
-	enc := json.NewEncoder(w)
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
 	enc.SetIndent("", "  ")
-	return enc.Encode(p)
+	if err := enc.Encode(p); err != nil {
+		return fmt.Errorf("encode the plan: %w", err)
+	}
+	_, err := io.WriteString(w, RedactURLs(b.String()))
+	return err
 }
 
 // WriteText writes the plan for a person to read.
@@ -28,7 +35,7 @@ func (p *Plan) WriteText(w io.Writer) error {
 	for _, n := range p.Warnings {
 		fmt.Fprintf(&b, "warning: %s\n", n)
 	}
-	_, err := io.WriteString(w, b.String())
+	_, err := io.WriteString(w, RedactURLs(b.String()))
 	return err
 }
 
@@ -102,6 +109,27 @@ func (p *Plan) textSecrets(b *strings.Builder) {
 	for _, s := range p.Secrets.Sections {
 		fmt.Fprintf(b, "  [%s] %s\n", s.Name, strings.Join(s.Keys, ", "))
 	}
+	fmt.Fprintf(b, "  %s\n", p.Secrets.Summary())
+}
+
+// Summary says how many secrets go to the nodes and names them (names
+// only). An empty secrets-include sends them all, which is rarely what a
+// job needs, so then it says how to narrow it.
+func (s *Secrets) Summary() string {
+	n, names := s.Count, strings.Join(s.Names, ", ")
+	noun := "secrets go"
+	if n == 1 {
+		noun = "secret goes"
+	}
+	switch {
+	case n == 0 && s.All:
+		return "no secret goes to the nodes: the secrets JSON holds none but github_token, which goes only when secrets-include names it"
+	case n == 0:
+		return "no secret goes to the nodes: secrets-include selects none"
+	case s.All:
+		return fmt.Sprintf("all %d %s to the nodes, since secrets-include is empty: %s; list the ones the job reads in secrets-include", n, noun, names)
+	}
+	return fmt.Sprintf("%d %s to the nodes (secrets-include): %s", n, noun, names)
 }
 
 func (p *Plan) textPolicy(b *strings.Builder) {
@@ -110,7 +138,12 @@ func (p *Plan) textPolicy(b *strings.Builder) {
 		return
 	}
 	fmt.Fprintf(b, "\nIAM permission policy for the role sear assumes\n  %s\n", indentedJSON(p.Policy.Permissions))
-	fmt.Fprintf(b, "\nIAM trust policy (GitHub OIDC; replace <ACCOUNT_ID>)\n  %s\n\n", indentedJSON(p.Policy.Trust))
+	fmt.Fprintf(b, "\nIAM trust policy (GitHub OIDC; replace %s)\n  %s\n", AccountPlaceholder, indentedJSON(p.Policy.Trust))
+	b.WriteString("\nWhat the IAM policies admit (make them again, and deploy them, when the cluster file changes: until then IAM refuses what it adds)\n")
+	for _, s := range p.Policy.Scope {
+		fmt.Fprintf(b, "  - %s\n", s)
+	}
+	b.WriteByte('\n')
 }
 
 // indentedJSON is v as a person pastes it into the IAM console: without
