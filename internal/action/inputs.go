@@ -37,6 +37,10 @@ type Inputs struct {
 	SweepExpired     bool
 	WorkingDirectory string // relative to the workspace, cleaned
 	OutputDir        string // relative to the workspace, cleaned
+	// MaxOutputBytes and MaxOutputFiles cap the outputs brought back;
+	// zero leaves sear's defaults (which action.yml's defaults repeat).
+	MaxOutputBytes int64
+	MaxOutputFiles int
 }
 
 // Report says where a run is reported. The step summary is always
@@ -122,8 +126,21 @@ func ReadInputs(getenv Getenv) (Inputs, error) {
 	if in.WorkingDirectory, err = inside("working-directory", orDefault(input(getenv, "working-directory"), ".")); err != nil {
 		bad("%v", err)
 	}
-	if in.OutputDir, err = inside("output-dir", orDefault(input(getenv, "output-dir"), "sear-output")); err != nil {
+	if in.OutputDir, err = outputDir(orDefault(input(getenv, "output-dir"), "sear-output")); err != nil {
 		bad("%v", err)
+	}
+	if s := input(getenv, "max-output-bytes"); s != "" {
+		if in.MaxOutputBytes, err = parseSize(s); err != nil {
+			bad("`max-output-bytes` is %q; %v", s, err)
+		}
+	}
+	if s := input(getenv, "max-output-files"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n <= 0 {
+			bad("`max-output-files` is %q; give a whole number of files and directories, such as `10000`", s)
+		} else {
+			in.MaxOutputFiles = n
+		}
 	}
 	if len(problems) > 0 {
 		return in, &InputError{Problems: problems}
@@ -174,6 +191,63 @@ func inside(name, p string) (string, error) {
 		return "", fmt.Errorf("`%s` is %q, which leaves the workspace; give a path inside it", name, p)
 	}
 	return c, nil
+}
+
+// outputDir checks output-dir. sear writes there what the job, which is a
+// pull request's code, produces, so it must be a directory of its own:
+// not the workspace itself, where the outputs would replace the files
+// that later steps run, and not in .git, where an output becomes a hook
+// that git runs.
+func outputDir(p string) (string, error) {
+	c, err := inside("output-dir", p)
+	if err != nil {
+		return "", err
+	}
+	if c == "." {
+		return "", fmt.Errorf("`output-dir` is %q, the workspace itself, where the job's outputs would replace the repository's files; give a directory of its own, such as `sear-output`", p)
+	}
+	for _, elem := range strings.Split(c, "/") {
+		if dotGit(elem) {
+			return "", fmt.Errorf("`output-dir` is %q, inside .git, where an output could become a hook that git runs; give a directory outside it, such as `sear-output`", p)
+		}
+	}
+	return c, nil
+}
+
+// dotGit says whether a path element names .git on some file system a
+// runner has: case-insensitively (macOS and Windows), with the trailing
+// dots and spaces Windows drops, and as its 8.3 short name git~1. The run
+// package skips outputs from the node by the same test.
+func dotGit(elem string) bool {
+	elem = strings.TrimRight(elem, ". ")
+	return strings.EqualFold(elem, ".git") || strings.EqualFold(elem, "git~1")
+}
+
+// sizeUnits are the units parseSize reads: SI ones in powers of 1000, as
+// disks are sold, and binary ones in powers of 1024, as sear reports.
+var sizeUnits = map[string]float64{
+	"": 1, "b": 1,
+	"kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12,
+	"kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "tib": 1 << 40,
+}
+
+// parseSize reads a size such as `500MB`, `2GiB`, `1.5 GB` or a plain
+// number of bytes.
+func parseSize(s string) (int64, error) {
+	i := strings.IndexFunc(s, func(r rune) bool { return (r < '0' || r > '9') && r != '.' })
+	if i < 0 {
+		i = len(s)
+	}
+	n, err := strconv.ParseFloat(s[:i], 64)
+	unit, ok := sizeUnits[strings.ToLower(strings.TrimSpace(s[i:]))]
+	if err != nil || !ok {
+		return 0, errors.New("give a size such as `500MB`, `2GiB` or a number of bytes (kB, MB, GB, TB are powers of 1000; KiB, MiB, GiB, TiB of 1024)")
+	}
+	b := n * unit
+	if b < 1 || b >= 1<<62 {
+		return 0, errors.New("give a size of at least one byte and under 4 EiB, such as `500MB` or `2GiB`")
+	}
+	return int64(b), nil
 }
 
 // list splits a comma- or newline-separated input.

@@ -29,6 +29,13 @@ type execution struct {
 	runID     string
 	workspace string
 	outputDir string
+	// outputBase, if set, is the directory outputDir must be inside with
+	// no symlink on the way (the action's workspace: a pull request fills
+	// it); maxOutputBytes and maxOutputFiles cap the outputs, zero for
+	// the run's defaults.
+	outputBase     string
+	maxOutputBytes int64
+	maxOutputFiles int
 	// command replaces the runnable's command (the action's command input).
 	command string
 	// gitToken clones the runnable's extensions from the workflow's host.
@@ -75,7 +82,8 @@ func (x *execution) execute(ctx context.Context) (report.Run, *run.Result, error
 		Workspace: x.workspace, OutputDir: x.outputDir, RunID: x.runID,
 		Repository: repository("", x.s.env), Provider: provider, Command: x.command, Log: x.out, Abandon: x.s.abandon,
 		GitToken: x.gitToken, GitTokenHost: serverURL(x.s.env), SSHAgentSocket: x.s.env("SSH_AUTH_SOCK"),
-		Observe: x.observeEvent,
+		Observe:    x.observeEvent,
+		OutputBase: x.outputBase, MaxOutputBytes: x.maxOutputBytes, MaxOutputFiles: x.maxOutputFiles,
 	})
 	x.out.Flush()
 	return x.tracker.finish(ctx, c, res, err, x.tail), res, err

@@ -3,6 +3,7 @@ package run
 import (
 	"archive/tar"
 	"bytes"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -27,16 +28,29 @@ func tarOf(t *testing.T, entries map[string]string) *bytes.Buffer {
 	return &b
 }
 
+// extractTo unpacks r into dir as collection does, with the default caps,
+// and returns the files written.
+func extractTo(r io.Reader, dir string) ([]string, error) {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, err
+	}
+	x := newExtractor(root, 0, 0)
+	defer x.close()
+	_, err = x.extract(r)
+	return x.files, err
+}
+
 func TestExtractStaysInside(t *testing.T) {
 	t.Parallel()
 	for _, bad := range []string{"../escape.txt", "/etc/evil", "a/../../b"} {
 		dir := t.TempDir()
-		if _, err := extract(tarOf(t, map[string]string{bad: "x"}), dir); err == nil {
+		if _, err := extractTo(tarOf(t, map[string]string{bad: "x"}), dir); err == nil {
 			t.Errorf("%q: extracted outside the directory", bad)
 		}
 	}
 	dir := t.TempDir()
-	files, err := extract(tarOf(t, map[string]string{"ok/metrics.json": "{}", "link": "->/etc/passwd"}), dir)
+	files, err := extractTo(tarOf(t, map[string]string{"ok/metrics.json": "{}", "link": "->/etc/passwd"}), dir)
 	if err != nil || len(files) != 1 || files[0] != "ok/metrics.json" {
 		t.Fatalf("files %v, err %v", files, err)
 	}

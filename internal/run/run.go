@@ -44,6 +44,16 @@ type Options struct {
 	// Observe, if set, sees every phase start and end.
 	Observe func(pipeline.Event)
 	Now     func() time.Time
+	// OutputBase, if set, is the directory OutputDir must be inside (the
+	// action's workspace): no directory from it down to OutputDir may be
+	// a symlink, since the repository, which a pull request controls,
+	// holds them. Unset, only OutputDir itself is checked.
+	OutputBase string
+	// MaxOutputBytes and MaxOutputFiles cap what collection writes into
+	// OutputDir; zero means DefaultMaxOutputBytes and
+	// DefaultMaxOutputFiles. Files and directories both count.
+	MaxOutputBytes int64
+	MaxOutputFiles int
 }
 
 // Result is what a run produced.
@@ -57,6 +67,13 @@ type Result struct {
 	Phases     []Phase
 	Started    time.Time
 	Duration   time.Duration
+
+	// OutputsCut says what the caps on outputs cut, and which to raise,
+	// as a sentence for the reader; empty when nothing was cut.
+	OutputsCut string
+	// OutputsSkipped are the entries from the node that were not written
+	// (links, devices, .git), by kind.
+	OutputsSkipped []SkippedOutputs
 }
 
 // Phase is one step of the run with its duration.
