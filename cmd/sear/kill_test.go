@@ -346,7 +346,7 @@ func instanceStates(w *world.World) []string {
 // TestPostStepAfterSIGKILL is layer 2 of teardown: the main step dies
 // without a teardown (SIGKILL, or the runner losing it) while its nodes
 // boot, and its credentials expire. The action's post step, given only the
-// run id the main step saved in action state, assumes the role afresh
+// ids the main step saved in action state, assumes the role afresh
 // with a new OIDC token and deletes everything of the run.
 func TestPostStepAfterSIGKILL(t *testing.T) {
 	t.Parallel()
@@ -364,7 +364,9 @@ func TestPostStepAfterSIGKILL(t *testing.T) {
 		t.Fatalf("after SIGKILL: instances %v, groups %v; want the 5 nodes and the group", insts, groups)
 	}
 
-	post := startSear(t, append(env, "STATE_run-id="+runID, "STATE_cluster-kind=AWSCluster", "INPUT_AWS-ROLE-ARN="+world.RoleARN),
+	// The cluster id the action's main step would have saved.
+	clusterID := w.EC2().State().Instances[0].Tags["sear:cluster-id"]
+	post := startSear(t, append(env, "STATE_run-id="+runID, "STATE_cluster-id="+clusterID, "STATE_cluster-kind=AWSCluster", "INPUT_AWS-ROLE-ARN="+world.RoleARN),
 		"action", "post")
 	if code := post.wait(t); code != 0 {
 		t.Fatalf("post step: exit %d\n%s", code, post.output())

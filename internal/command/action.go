@@ -17,6 +17,7 @@ import (
 
 	"github.com/sear-ci/sear/internal/action"
 	"github.com/sear-ci/sear/internal/config"
+	"github.com/sear-ci/sear/internal/keys"
 	"github.com/sear-ci/sear/internal/pipeline"
 	"github.com/sear-ci/sear/internal/report"
 	ghreport "github.com/sear-ci/sear/internal/report/github"
@@ -39,7 +40,8 @@ func runAction(ctx context.Context, s streams, args []string) int {
 		fmt.Fprintf(s.stderr, "sear action: unexpected argument %q: `sear action` and `sear action post` take their inputs from the step's `with:`\n", args[0])
 		return ExitUsage
 	}
-	a := &actionStep{s: s, log: action.NewLog(s.stdout, s.env)}
+	log := action.NewLog(s.stdout, s.env)
+	a := &actionStep{s: fenced(s, log), log: log}
 	if !a.prepare() {
 		return ExitFailure
 	}
@@ -47,6 +49,14 @@ func runAction(ctx context.Context, s streams, args []string) int {
 		return a.sweepExpired(ctx)
 	}
 	return a.run(ctx)
+}
+
+// fenced routes a step's stdout and stderr through log, one stream: the
+// runner reads its two pipes separately, so a fence on stdout would say
+// nothing about where a line on stderr falls.
+func fenced(s streams, log *action.Log) streams {
+	s.stdout, s.stderr = log.Output(), log.Output()
+	return s
 }
 
 // actionStep is one main step of the action.
@@ -131,13 +141,23 @@ func (a *actionStep) run(ctx context.Context) int {
 	x.gitToken, x.command = a.in.Token, a.in.Command
 	x.workspace = filepath.Join(a.workspace, filepath.FromSlash(a.in.WorkingDirectory))
 	x.outputDir = filepath.Join(a.workspace, filepath.FromSlash(a.in.OutputDir))
-	// The post step sweeps by this id with fresh credentials, whatever
-	// happens to this process from here on.
+	x.outputBase = a.workspace
+	x.maxOutputBytes, x.maxOutputFiles = a.in.MaxOutputBytes, a.in.MaxOutputFiles
+	// The post step sweeps by the cluster's id with fresh credentials,
+	// whatever happens to this process from here on. Not by the run id:
+	// every job of a workflow run (a matrix's, a rerun's other jobs)
+	// shares it, and one job's post step would end its siblings' clusters.
+	var err error
+	if x.clusterID, err = keys.NewID(); err != nil {
+		a.log.Error(err.Error())
+		return ExitFailure
+	}
 	if err := report.WriteOutputs(a.s.env("GITHUB_STATE"), []report.Output{
-		{Name: "run-id", Value: x.runID}, {Name: "cluster-kind", Value: string(loaded.cluster.Kind)},
+		{Name: "run-id", Value: x.runID}, {Name: "cluster-id", Value: x.clusterID},
+		{Name: "cluster-kind", Value: string(loaded.cluster.Kind)},
 		{Name: "region", Value: regionOf(loaded.cluster, x.aws, a.s.env)},
 	}); err != nil {
-		a.log.Warning(fmt.Sprintf("sear could not save the run id for the post step (%v); if this run is cut short, `sear sweep --run-id %s` cleans up after it", err, x.runID))
+		a.log.Warning(fmt.Sprintf("sear could not save the cluster id for the post step (%v); if this run is cut short, `sear sweep --cluster-id %s` cleans up after it", err, x.clusterID))
 	}
 	pub := a.startReport(ctx, x)
 	x.observe = a.groups(x)
@@ -145,7 +165,10 @@ func (a *actionStep) run(ctx context.Context) int {
 	pub.stop()
 	code := a.conclude(ctx, r)
 	if err != nil {
+		// The error may quote a node's output (a setup command's stderr).
+		end := a.log.Fence()
 		x.fail("sear", err)
+		end()
 		code = ExitFailure
 	}
 	a.giveOutputsToRunner(x.outputDir)
@@ -159,12 +182,14 @@ func (a *actionStep) load() (*inputs, []report.ConfigError) {
 	abs := func(p string) string { return filepath.Join(a.workspace, filepath.FromSlash(p)) }
 	r, c, errs := loadConfig(abs(a.runnable), abs(a.cluster))
 	var out []report.ConfigError
+	end := a.log.Fence() // the lines quoted are the pull request's
 	for _, err := range errs {
 		// The log shows each problem with its line and a caret; the
 		// annotations put it on the file in the pull request.
 		fmt.Fprintln(a.s.stderr, pretty(err))
 		out = append(out, configErrors(err, a.workspace)...)
 	}
+	end()
 	if len(out) > 0 {
 		return nil, out
 	}
@@ -224,28 +249,23 @@ func (a *actionStep) startReport(ctx context.Context, x *execution) *publisher {
 }
 
 // groups folds each phase of the run into a group of the Actions log, and
-// stops workflow commands while the job's own output streams, so that a
-// line of it cannot act on the workflow.
+// fences each group's content: the job's output, but also the setup
+// commands', the engine's and the nodes' error output stream there, and
+// no line of theirs may act on the workflow.
 func (a *actionStep) groups(x *execution) func(pipeline.Event) {
-	var resume func()
+	end := func() {}
 	return func(e pipeline.Event) {
 		x.out.Flush()
 		title := "sear: " + e.Step
 		if e.Phase == pipeline.PhaseCleanup {
 			title += " (teardown)"
 		}
-		job := e.Step == "job" && e.Phase == pipeline.PhaseRun
 		if !e.Done {
 			a.log.Group(title)
-			if job {
-				resume = a.log.StopCommands()
-			}
+			end = a.log.Fence()
 			return
 		}
-		if job && resume != nil {
-			resume()
-			resume = nil
-		}
+		end()
 		a.log.EndGroup()
 	}
 }

@@ -17,13 +17,15 @@ import (
 const sweepTimeout = 15 * time.Minute
 
 // runActionPost is the action's post step, the second layer of teardown:
-// it deletes everything tagged with the main step's run id, with fresh
-// credentials (the main step's may have expired, or died with it). A run
-// that launched nothing, or ran on the local cluster, has nothing to
-// sweep.
+// it deletes everything tagged with the main step's cluster id, with
+// fresh credentials (the main step's may have expired, or died with it).
+// Only that step's: the run id is every job's of the workflow run, and
+// the other jobs' clusters may still be working. A run that launched
+// nothing, or ran on the local cluster, has nothing to sweep.
 func runActionPost(ctx context.Context, s streams) int {
 	log := action.NewLog(s.stdout, s.env)
-	id, kind := s.env("STATE_run-id"), s.env("STATE_cluster-kind")
+	s = fenced(s, log)
+	id, kind := s.env("STATE_cluster-id"), s.env("STATE_cluster-kind")
 	if id == "" || kind != string(config.AWS) {
 		fmt.Fprintln(s.stdout, "sear: the main step launched nothing in AWS; nothing to sweep")
 		return ExitOK
@@ -33,7 +35,7 @@ func runActionPost(ctx context.Context, s streams) int {
 	if a.region == "" {
 		a.region = in.Region
 	}
-	return sweep(ctx, s, log, a, ec2.SweepOptions{RunID: id, Repository: s.env("GITHUB_REPOSITORY")}, "run "+id)
+	return sweep(ctx, s, log, a, ec2.SweepOptions{ClusterID: id, Repository: s.env("GITHUB_REPOSITORY")}, "cluster "+id)
 }
 
 // sweepExpired is the action on a schedule: `sear sweep --expired`, the
@@ -46,6 +48,8 @@ func (a *actionStep) sweepExpired(ctx context.Context) int {
 // sweep deletes what opts selects and reports what it did; anything left
 // fails the step with the commands that delete it.
 func sweep(ctx context.Context, s streams, log *action.Log, a awsFlags, opts ec2.SweepOptions, what string) int {
+	// EC2's answers (tags, error messages) are text sear did not write.
+	defer log.Fence()()
 	out := redact.NewWriter(s.stdout, nil)
 	defer out.Flush()
 	cfg, err := a.config(ctx, s, out, "")

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	tw "github.com/sear-ci/sear/internal/testworld/github"
+	"github.com/sear-ci/sear/internal/testworld/runnerlog"
 )
 
 // The emulated GitHub the action tests report to: repository acme/nlp,
@@ -305,7 +306,10 @@ func TestActionConfigErrorsBecomeAnnotations(t *testing.T) {
 	t.Parallel()
 	w := newGHWorld(t)
 	ws := experiment(t, "0.5")
-	os.WriteFile(filepath.Join(ws, "ci/cluster.yaml"), []byte("!LocalCluster\nname: bad\nfactory_num: 2\n"), 0o644)
+	// The offending line, which the log quotes, also carries a workflow
+	// command in the runner's legacy form, which it finds anywhere in a
+	// line: the pull request's text must not act on the workflow.
+	os.WriteFile(filepath.Join(ws, "ci/cluster.yaml"), []byte("!LocalCluster\nname: bad\nfactory_num: 2 # ##[set-output name=pwned]yes\n"), 0o644)
 	s := newStep(t, w, ws, "pull_request", pullRequestEvent(7, headSHA, ghOwner+"/"+ghRepo), experimentInputs).run(t)
 	if s.code != ExitFailure {
 		t.Fatalf("exit %d\n%s\n%s", s.code, s.stdout, s.stderr)
@@ -313,8 +317,13 @@ func TestActionConfigErrorsBecomeAnnotations(t *testing.T) {
 	if strings.Contains(s.stdout, "sear: launch") {
 		t.Errorf("a bad configuration launched something:\n%s", s.stdout)
 	}
-	if !strings.Contains(s.stderr, "    3 | factory_num: 2") {
-		t.Errorf("the log does not show the offending line:\n%s", s.stderr)
+	if !strings.Contains(s.stdout, "    3 | factory_num: 2") {
+		t.Errorf("the log does not show the offending line:\n%s", s.stdout)
+	}
+	for _, c := range runnerlog.Interpret(s.stdout).Commands {
+		if c.Name == "set-output" {
+			t.Errorf("the runner acted on the cluster file's %+v", c)
+		}
 	}
 	if !strings.Contains(s.stdout, "::error col=1,file=ci/cluster.yaml,line=3,title=sear%3A invalid configuration::unknown field \"factory_num\"") {
 		t.Errorf("no annotation on ci/cluster.yaml line 3:\n%s", s.stdout)
@@ -509,5 +518,44 @@ func TestActionWithAPersonalTokenKeepsOneComment(t *testing.T) {
 	}
 	if len(ours) != 1 || !strings.Contains(ours[0].Body, "0.6") {
 		t.Fatalf("want one comment by the token's user, updated to the second run; got %d", len(ours))
+	}
+}
+
+// TestActionFencesEveryPhasesOutput is the threat of workflow-command
+// injection from what the nodes print: a setup command (the cluster
+// file's, which a pull request controls) prints lines the runner would act
+// on, an output set, a mask of a harmless word (which would hide it
+// everywhere), a path added, and fails, so that sear quotes its output in
+// the run's error. None may act: only sear's own commands do.
+func TestActionFencesEveryPhasesOutput(t *testing.T) {
+	t.Parallel()
+	w := newGHWorld(t)
+	ws := experiment(t, "0.5")
+	os.WriteFile(filepath.Join(ws, "ci/cluster.yaml"), []byte(`!LocalCluster
+name: fenced
+factories_num: 1
+setup_cmds:
+  - 'echo "::set-output name=pwned::from-setup"; echo "::add-mask::accuracy"; echo "progress ##[add-path]/tmp/evil" >&2; exit 3'
+`), 0o644)
+	s := newStep(t, w, ws, "pull_request", pullRequestEvent(7, headSHA, ghOwner+"/"+ghRepo), experimentInputs).run(t)
+	if s.code != ExitFailure || !strings.Contains(s.stdout, "exited with status 3") {
+		t.Fatalf("exit %d\n%s\n%s", s.code, s.stdout, s.stderr)
+	}
+	tr := runnerlog.Interpret(s.stdout + s.stderr)
+	for _, c := range tr.Commands {
+		switch c.Name {
+		case "group", "endgroup", "warning", "error":
+		default:
+			t.Errorf("the runner acted on %+v, printed by a node", c)
+		}
+	}
+	if len(tr.Masks) != 0 {
+		t.Errorf("the runner registered masks %q, printed by a node", tr.Masks)
+	}
+	shown := strings.Join(tr.Shown, "\n")
+	for _, want := range []string{"::set-output name=pwned::from-setup", "::add-mask::accuracy", "##[add-path]/tmp/evil"} {
+		if !strings.Contains(shown, want) {
+			t.Errorf("the log does not show %q as text:\n%s", want, shown)
+		}
 	}
 }

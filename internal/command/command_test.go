@@ -144,7 +144,7 @@ func TestPlanAWSPolicyAndTrust(t *testing.T) {
 		t.Errorf("tags: %v", p.Tags)
 	}
 	trust, _ := json.Marshal(p.IAM.Trust)
-	if !strings.Contains(string(trust), `"repo:octo/exp:*"`) || !strings.Contains(string(trust), `"sts.amazonaws.com"`) {
+	if !strings.Contains(string(trust), `"repo:octo/exp:pull_request"`) || !strings.Contains(string(trust), `"sts.amazonaws.com"`) {
 		t.Errorf("trust policy does not pin the repository and audience: %s", trust)
 	}
 	perm, _ := json.Marshal(p.IAM.Permissions)

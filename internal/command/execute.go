@@ -20,13 +20,16 @@ const logTailLines = 500
 // `sear action`: the masking writer everything goes through, the report
 // that follows the phases, and the job's log tail.
 type execution struct {
-	s         streams
-	loaded    *inputs
-	out       *redact.Writer
-	tail      *logTail
-	tracker   *tracker
-	aws       awsFlags
-	runID     string
+	s       streams
+	loaded  *inputs
+	out     *redact.Writer
+	tail    *logTail
+	tracker *tracker
+	aws     awsFlags
+	runID   string
+	// clusterID, if set, is the cluster's id, chosen before the run so
+	// that the action's post step can sweep this step's cluster alone.
+	clusterID string
 	workspace string
 	outputDir string
 	// outputBase, if set, is the directory outputDir must be inside with
@@ -79,7 +82,7 @@ func (x *execution) execute(ctx context.Context) (report.Run, *run.Result, error
 	}
 	res, err := run.Run(ctx, run.Options{
 		Runnable: x.loaded.runnable, Cluster: c, SecretsINI: ini,
-		Workspace: x.workspace, OutputDir: x.outputDir, RunID: x.runID,
+		Workspace: x.workspace, OutputDir: x.outputDir, RunID: x.runID, ClusterID: x.clusterID,
 		Repository: repository("", x.s.env), Provider: provider, Command: x.command, Log: x.out, Abandon: x.s.abandon,
 		GitToken: x.gitToken, GitTokenHost: serverURL(x.s.env), SSHAgentSocket: x.s.env("SSH_AUTH_SOCK"),
 		Observe:    x.observeEvent,

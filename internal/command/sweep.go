@@ -17,15 +17,16 @@ func runSweep(ctx context.Context, s streams, args []string) int {
 	fs := flag.NewFlagSet("sweep", flag.ContinueOnError)
 	var a awsFlags
 	a.register(fs)
-	id := fs.String("run-id", "", "delete what the run with this id created (sear run prints it)")
+	id := fs.String("run-id", "", "delete what the run with this id created, every cluster of it (sear run prints it)")
+	cluster := fs.String("cluster-id", "", "delete what one cluster created (sear-…, in the log and the report)")
 	expired := fs.Bool("expired", false, "delete what any run left past its sear:expires-at")
 	dryRun := fs.Bool("dry-run", false, "list what would be deleted; delete nothing")
 	repo := fs.String("repository", "", "only what runs of this OWNER/REPO created (tag sear:repository); default every repository")
 	if code, ok := parseFlags(fs, s, args); !ok {
 		return code
 	}
-	if (*id == "") == !*expired {
-		fmt.Fprintln(s.stderr, "sear sweep: give --run-id ID or --expired (one of them)")
+	if n := btoi(*id != "") + btoi(*cluster != "") + btoi(*expired); n != 1 {
+		fmt.Fprintln(s.stderr, "sear sweep: give --run-id ID, --cluster-id ID or --expired (one of them)")
 		fs.Usage()
 		return ExitUsage
 	}
@@ -40,7 +41,7 @@ func runSweep(ctx context.Context, s streams, args []string) int {
 	// leave half the run's instances terminated and its group behind.
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Minute)
 	defer cancel()
-	res, err := ec2.Sweep(sctx, cfg, ec2.SweepOptions{RunID: *id, Expired: *expired, DryRun: *dryRun, Repository: *repo, Log: out})
+	res, err := ec2.Sweep(sctx, cfg, ec2.SweepOptions{RunID: *id, ClusterID: *cluster, Expired: *expired, DryRun: *dryRun, Repository: *repo, Log: out})
 	out.Flush()
 	verb := "deleted"
 	if *dryRun {
@@ -52,4 +53,11 @@ func runSweep(ctx context.Context, s streams, args []string) int {
 		return ExitFailure
 	}
 	return ExitOK
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -15,6 +15,7 @@ import (
 	"encoding/base32"
 	"fmt"
 	"net"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -34,6 +35,10 @@ type Options struct {
 	Lifetime time.Duration    // the cluster's lifetime, before its dead-man's switch
 	Margin   time.Duration    // added to Lifetime for certificate validity; zero means DefaultMargin
 	Now      func() time.Time // clock for certificate validity; nil means time.Now
+	// ID is the cluster's id, from NewID; empty makes a new one. A caller
+	// gives one when it must record the id before the cluster exists (the
+	// action saves it for its post step, which sweeps by it).
+	ID string
 }
 
 // Cluster is all the key material for one cluster.
@@ -57,10 +62,14 @@ func New(opts Options) (*Cluster, error) {
 		return nil, err
 	}
 	opts = opts.withDefaults()
-	id, err := newID()
-	if err != nil {
-		return nil, err
+	id := opts.ID
+	if id == "" {
+		var err error
+		if id, err = NewID(); err != nil {
+			return nil, err
+		}
 	}
+	var err error
 	c := &Cluster{ID: id, now: opts.Now, validity: opts.Lifetime + opts.Margin}
 	if c.Client, err = NewSSHKey(id + " client"); err != nil {
 		return nil, err
@@ -86,6 +95,8 @@ func (o Options) validate() error {
 		return fmt.Errorf("lifetime %v: expected a positive duration", o.Lifetime)
 	case o.Margin < 0:
 		return fmt.Errorf("margin %v: expected zero (for the default) or a positive duration", o.Margin)
+	case o.ID != "" && !validID.MatchString(o.ID):
+		return fmt.Errorf("cluster id %q: expected \"sear-\" and 10 characters a-z, 2-7, as NewID makes", o.ID)
 	}
 	return nil
 }
@@ -142,9 +153,13 @@ func (c Cluster) GoString() string {
 	return c.String()
 }
 
-// newID returns "sear-" and 10 random lowercase base32 characters. Base32's
-// alphabet (a-z, 2-7) needs no escaping in tags, DNS labels or paths.
-func newID() (string, error) {
+// validID is what NewID makes.
+var validID = regexp.MustCompile(`^sear-[a-z2-7]{10}$`)
+
+// NewID returns a new cluster id: "sear-" and 10 random lowercase base32
+// characters. Base32's alphabet (a-z, 2-7) needs no escaping in tags, DNS
+// labels or paths.
+func NewID() (string, error) {
 	var b [7]byte // 56 bits, of which 10 characters keep 50
 	if _, err := rand.Read(b[:]); err != nil {
 		return "", fmt.Errorf("cluster id: %w", err)

@@ -37,7 +37,7 @@ func TestClusterID(t *testing.T) {
 	valid := regexp.MustCompile(`^sear-[a-z2-7]{10}$`)
 	seen := map[string]bool{}
 	for range 50 {
-		id, err := newID()
+		id, err := NewID()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -48,6 +48,22 @@ func TestClusterID(t *testing.T) {
 			t.Errorf("id %q repeated", id)
 		}
 		seen[id] = true
+	}
+}
+
+func TestGivenClusterID(t *testing.T) {
+	t.Parallel()
+	id, _ := NewID()
+	c, err := New(Options{Nodes: 1, Lifetime: time.Hour, ID: id})
+	if err != nil || c.ID != id {
+		t.Fatalf("New with ID %q: cluster %v, %v", id, c, err)
+	}
+	// The id becomes a tag value that teardown filters on and part of
+	// file names: nothing else is taken.
+	for _, bad := range []string{"sear-ABCDEFGHIJ", "sear-abc", "x", "sear-abcdefghij/..", "sear-abcdefghij*"} {
+		if _, err := New(Options{Nodes: 1, Lifetime: time.Hour, ID: bad}); err == nil {
+			t.Errorf("New took the cluster id %q", bad)
+		}
 	}
 }
 

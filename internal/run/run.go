@@ -26,6 +26,11 @@ type Options struct {
 	Workspace  string // the directory uploaded as the job's working directory
 	OutputDir  string // where outputs land on this machine
 	RunID      string
+	// ClusterID, if set, is the cluster's id (keys.NewID), tagged
+	// sear:cluster-id on everything the run creates; empty makes one. The
+	// action sets it to sweep exactly this step's resources afterwards:
+	// RunID is shared by every job of a workflow run.
+	ClusterID  string
 	Repository string
 	Provider   cloud.Provider
 	// Command, if set, runs on the orchestrator with sh -c instead of the
@@ -117,6 +122,11 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		opts.Now = time.Now
 	}
 	st := &state{opts: opts, result: &Result{ExitStatus: -1, Started: opts.Now()}, interrupted: ctx}
+	// Before anything costs money: outputs that could not land would make
+	// the whole run for nothing.
+	if err := opts.CheckOutputDir(); err != nil {
+		return st.result, err
+	}
 	finished := make(chan struct{})
 	fast := st.terminateOnCancel(ctx, finished)
 	err := pipeline.Run(ctx, st, steps(), pipeline.Options{Observe: st.observe, Abandon: opts.Abandon})
@@ -201,7 +211,7 @@ func (st *state) logf(format string, args ...any) {
 }
 
 func makeKeys(_ context.Context, st *state) error {
-	k, err := keys.New(keys.Options{Nodes: st.opts.Cluster.Nodes(), Lifetime: st.opts.Cluster.Lifetime(), Now: st.opts.Now})
+	k, err := keys.New(keys.Options{Nodes: st.opts.Cluster.Nodes(), Lifetime: st.opts.Cluster.Lifetime(), Now: st.opts.Now, ID: st.opts.ClusterID})
 	if err != nil {
 		return fmt.Errorf("make the cluster's keys: %w", err)
 	}

@@ -11,12 +11,16 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 )
 
-// SweepOptions says what Sweep deletes: the resources of one run, or of
-// every run past its expiry. Exactly one of RunID and Expired is set.
+// SweepOptions says what Sweep deletes: the resources of one cluster, of
+// one run, or of every run past its expiry. Exactly one of ClusterID,
+// RunID and Expired is set.
 type SweepOptions struct {
 	Timing
-	// RunID selects the resources tagged sear:run-id=RunID (layer 2 of
-	// teardown: the action's post step).
+	// ClusterID selects the resources tagged sear:cluster-id=ClusterID:
+	// one step's cluster (layer 2 of teardown: the action's post step).
+	ClusterID string
+	// RunID selects the resources tagged sear:run-id=RunID: every cluster
+	// of a workflow run's attempt, all its jobs' (`sear sweep --run-id`).
 	RunID string
 	// Expired selects the resources whose sear:expires-at is before Now
 	// (layer 4: `sear sweep --expired`, safe on a schedule).
@@ -50,8 +54,8 @@ type SweepResult struct {
 // idempotent, so Sweep can run again, alongside a Teardown, or on a
 // schedule. What it could not delete is returned as a *LeftoverError.
 func Sweep(ctx context.Context, cfg aws.Config, opts SweepOptions) (SweepResult, error) {
-	if (opts.RunID == "") == !opts.Expired {
-		return SweepResult{}, errors.New("sweep: give either a run id (--run-id) or --expired, not both or neither")
+	if n := count(opts.ClusterID != "", opts.RunID != "", opts.Expired); n != 1 {
+		return SweepResult{}, errors.New("sweep: give one of a cluster id (--cluster-id), a run id (--run-id) or --expired")
 	}
 	if cfg.Region == "" {
 		return SweepResult{}, errors.New("sweep: no AWS region: pass --region or set AWS_REGION")
@@ -78,9 +82,12 @@ func Sweep(ctx context.Context, cfg aws.Config, opts SweepOptions) (SweepResult,
 // sweepable lists what opts selects, logging each find.
 func (a *api) sweepable(ctx context.Context, opts SweepOptions) (instances, groups []string, err error) {
 	filters := []types.Filter{{Name: aws.String("tag-key"), Values: []string{tagClusterID}}}
-	if opts.RunID != "" {
+	switch {
+	case opts.ClusterID != "":
+		filters = append(filters, tagFilter(tagClusterID, opts.ClusterID))
+	case opts.RunID != "":
 		filters = append(filters, tagFilter(tagRunID, opts.RunID))
-	} else {
+	default:
 		filters = append(filters, types.Filter{Name: aws.String("tag-key"), Values: []string{tagExpiresAt}})
 	}
 	if opts.Repository != "" {
@@ -128,4 +135,15 @@ func (a *api) selected(opts SweepOptions, kind, id string, tags map[string]strin
 	}
 	logf(a.log, "sear sweep: %s %s %s (cluster %s, %s, %s)", verb, kind, id, tags[tagClusterID], why, tags[tagRepository])
 	return true
+}
+
+// count is how many of bs hold.
+func count(bs ...bool) int {
+	n := 0
+	for _, b := range bs {
+		if b {
+			n++
+		}
+	}
+	return n
 }

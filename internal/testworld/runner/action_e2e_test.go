@@ -115,7 +115,7 @@ func TestActionOnAPullRequest(t *testing.T) {
 	if r.Outputs["conclusion"] != "success" || !strings.Contains(r.Outputs["metrics"], `"accuracy":0.93`) || r.Outputs["cluster-id"] == "" {
 		t.Errorf("outputs: %v", r.Outputs)
 	}
-	if r.State["run-id"] == "" || r.State["cluster-kind"] != "AWSCluster" {
+	if r.State["run-id"] == "" || r.State["cluster-id"] != r.Outputs["cluster-id"] || r.State["cluster-kind"] != "AWSCluster" {
 		t.Errorf("state for the post step: %v", r.State)
 	}
 	if !strings.Contains(r.Summary, "accuracy") || !strings.Contains(r.Summary, "0.93") {
@@ -133,7 +133,7 @@ func TestActionOnAPullRequest(t *testing.T) {
 	}
 	// The post step finds nothing left, with fresh credentials.
 	p := run(t, j, Step{Stage: Post, With: experiment(t, j, 0), State: r.State})
-	if p.ExitCode != 0 || !strings.Contains(p.Stdout, "swept run "+r.State["run-id"]+": 0 instance(s) and 0 security group(s)") {
+	if p.ExitCode != 0 || !strings.Contains(p.Stdout, "swept cluster "+r.State["cluster-id"]+": 0 instance(s) and 0 security group(s)") {
 		t.Errorf("post step exited %d:\n%s\n%s", p.ExitCode, p.Stdout, p.Stderr)
 	}
 }

@@ -1,0 +1,73 @@
+package command
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sear-ci/sear/internal/testworld/syncbuf"
+	"github.com/sear-ci/sear/internal/testworld/world"
+)
+
+// TestMatrixJobsDoNotSweepEachOther is the threat of one job's post step
+// ending another job's cluster: every job of a workflow run (a matrix's,
+// or the other jobs of a rerun) has the same GITHUB_RUN_ID and
+// GITHUB_RUN_ATTEMPT, so a post step that sweeps by run id terminates its
+// siblings' nodes mid-run. Here job B's cluster is booting when job A,
+// of the same run, fails early and its post step runs: B's nodes must
+// live on, and B's own teardown must still end them.
+func TestMatrixJobsDoNotSweepEachOther(t *testing.T) {
+	t.Parallel()
+	w := faultWorld(t, false, world.Options{BootDelay: time.Hour, TerminateDelay: 100 * time.Millisecond})
+	const runID = "8900"
+	cluster := func(timeout string) string {
+		return "!AWSCluster\nname: matrix\nfactories_num: 2\nfactories_type: t3.micro\norchestrator_type: t3.small\nready_timeout: " + timeout + "\nmax_duration: 10m\n"
+	}
+	wsB := workspace(t, "", cluster("2m"))
+	envB, _ := awsActionEnv(t, w, wsB, runID)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	var outB syncbuf.Buffer
+	doneB := make(chan int)
+	go func() {
+		doneB <- Run(ctx, Process{Args: []string{"action"}, Env: func(k string) string { return envB[k] }, Stdout: &outB, Stderr: &outB})
+	}()
+	waitFor(t, "job B's nodes", func() bool { return len(liveInstances(w, runID+"-1")) == 3 })
+	nodesB := liveInstances(w, runID+"-1")
+
+	wsA := workspace(t, "", cluster("2s"))
+	envA, filesA := awsActionEnv(t, w, wsA, runID)
+	if code, stdout, _ := sear(t, envA, "action"); code != ExitFailure || !strings.Contains(stdout, "ready_timeout") {
+		t.Fatalf("job A: exit %d, want a failure at ready_timeout:\n%s", code, stdout)
+	}
+	post := map[string]string{}
+	for k, v := range envA {
+		post[k] = v
+	}
+	for k, v := range readFileCommands(t, filepath.Join(filesA, "state")) {
+		post["STATE_"+k] = v
+	}
+	if code, stdout, stderr := sear(t, post, "action", "post"); code != ExitOK {
+		t.Fatalf("job A's post step: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if got := liveInstances(w, runID+"-1"); len(got) != len(nodesB) {
+		t.Errorf("job A's post step ended job B's nodes: live before %v, after %v", nodesB, got)
+	}
+
+	cancel(errors.New("received interrupt"))
+	select {
+	case <-doneB:
+	case <-time.After(3 * time.Minute):
+		t.Fatal("job B did not end after its cancel")
+	}
+	nothingLeft(t, w, runID+"-1", outB.String(), "")
+}
+
+// liveInstances are the instances of a run not yet terminated.
+func liveInstances(w *world.World, runID string) []string {
+	insts, _ := live(w, runID)
+	return insts
+}
