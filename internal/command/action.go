@@ -180,6 +180,9 @@ func (a *actionStep) run(ctx context.Context) int {
 // is what puts an annotation on the pull request's diff.
 func (a *actionStep) load() (*inputs, []report.ConfigError) {
 	abs := func(p string) string { return filepath.Join(a.workspace, filepath.FromSlash(p)) }
+	if out := a.outsideWorkspace(a.runnable, a.cluster); len(out) > 0 {
+		return nil, out
+	}
 	r, c, errs := loadConfig(abs(a.runnable), abs(a.cluster))
 	var out []report.ConfigError
 	end := a.log.Fence() // the lines quoted are the pull request's
@@ -205,6 +208,30 @@ func (a *actionStep) load() (*inputs, []report.ConfigError) {
 		c.MaxDuration = a.in.MaxDuration
 	}
 	return &inputs{runnable: r, cluster: c, secrets: a.secrets}, nil
+}
+
+// outsideWorkspace refuses a configuration file that is, or lies under, a
+// symbolic link out of the workspace. The pull request chooses what its
+// files link to: a link to a file of the runner's (its environment under
+// /proc, a credentials file) would have sear read that file and quote its
+// lines in the log and the annotations.
+func (a *actionStep) outsideWorkspace(files ...string) []report.ConfigError {
+	root, err := filepath.EvalSymlinks(a.workspace)
+	if err != nil {
+		return []report.ConfigError{{Message: fmt.Sprintf("sear cannot resolve the workspace %s: %v", a.workspace, err)}}
+	}
+	var out []report.ConfigError
+	for _, f := range files {
+		real, err := filepath.EvalSymlinks(filepath.Join(a.workspace, filepath.FromSlash(f)))
+		if err != nil {
+			continue // missing: the loader says so, with the file's name
+		}
+		if rel, err := filepath.Rel(root, real); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			out = append(out, report.ConfigError{File: f, Message: fmt.Sprintf("%s is a symbolic link to a file outside the workspace, "+
+				"and sear reads only the repository's own files: commit the file itself in its place", f)})
+		}
+	}
+	return out
 }
 
 // configErrors turns a loader's error into report errors whose files are

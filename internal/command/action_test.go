@@ -559,3 +559,40 @@ setup_cmds:
 		}
 	}
 }
+
+// TestActionRefusesConfigFilesLinkedOutOfTheWorkspace is the threat of a
+// pull request that commits its cluster file as a symbolic link to one
+// of the runner's files: sear would read it and quote its lines, a
+// secret among them, in the log and the annotations.
+func TestActionRefusesConfigFilesLinkedOutOfTheWorkspace(t *testing.T) {
+	t.Parallel()
+	w := newGHWorld(t)
+	ws := experiment(t, "0.5")
+	private := filepath.Join(t.TempDir(), "credentials")
+	os.WriteFile(private, []byte("aws_secret_access_key: runner-private-value\n"), 0o600)
+	os.Remove(filepath.Join(ws, "ci/cluster.yaml"))
+	if err := os.Symlink(private, filepath.Join(ws, "ci/cluster.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	// A link that stays inside is the repository's own business.
+	os.Rename(filepath.Join(ws, "ci/runnable.yaml"), filepath.Join(ws, "ci/real-runnable.yaml"))
+	os.Symlink("real-runnable.yaml", filepath.Join(ws, "ci/runnable.yaml"))
+	s := newStep(t, w, ws, "pull_request", pullRequestEvent(7, headSHA, ghOwner+"/"+ghRepo), experimentInputs).run(t)
+	if s.code != ExitFailure {
+		t.Fatalf("exit %d\n%s", s.code, s.stdout)
+	}
+	if !strings.Contains(s.stdout, "ci/cluster.yaml is a symbolic link to a file outside the workspace") {
+		t.Errorf("no error naming the link:\n%s", s.stdout)
+	}
+	if strings.Contains(s.stdout, "runnable.yaml is a symbolic link") {
+		t.Errorf("a link inside the workspace was refused:\n%s", s.stdout)
+	}
+	r := w.repo(t)
+	all := s.stdout + s.file("summary")
+	for _, cr := range r.CheckRuns {
+		all += deref(cr.Summary) + deref(cr.Text)
+	}
+	if strings.Contains(all, "runner-private-value") {
+		t.Errorf("the linked file's contents reached the log or the report")
+	}
+}
