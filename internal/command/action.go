@@ -19,6 +19,7 @@ import (
 	"github.com/sear-ci/sear/internal/config"
 	"github.com/sear-ci/sear/internal/keys"
 	"github.com/sear-ci/sear/internal/pipeline"
+	"github.com/sear-ci/sear/internal/plan"
 	"github.com/sear-ci/sear/internal/report"
 	ghreport "github.com/sear-ci/sear/internal/report/github"
 	"github.com/sear-ci/sear/internal/secrets"
@@ -97,6 +98,8 @@ func (a *actionStep) prepare() bool {
 			for _, w := range f.Warnings {
 				a.log.Warning(w)
 			}
+			names := secretNames([]byte(in.Secrets), in.SecretsSection, f)
+			fmt.Fprintf(a.s.stdout, "sear: %s\n", plan.SecretsShape(nil, names, len(in.SecretsInclude) == 0).Summary())
 		}
 		a.secrets = f
 	}

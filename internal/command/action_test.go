@@ -419,6 +419,10 @@ json.dump({"x": 1}, open(os.path.join(os.environ["SEAR_OUTPUT_DIR"], "metrics.js
 	if summary := s.file("summary"); strings.Contains(summary, "sk-live-4242-secret") {
 		t.Errorf("the secret is in the step summary:\n%s", summary)
 	}
+	// An empty secrets-include sends them all: the log says which.
+	if !strings.Contains(s.stdout, "all 1 secret goes to the nodes") || !strings.Contains(s.stdout, "API_KEY") {
+		t.Errorf("the log does not say which secrets go to the nodes:\n%s", s.stdout)
+	}
 	// workflow_dispatch: a check run on GITHUB_SHA, no comment.
 	if r := w.repo(t); len(r.CheckRuns) != 1 || len(r.Comments) != 0 {
 		t.Errorf("workflow_dispatch: %d check run(s), %d comment(s); want 1 and 0", len(r.CheckRuns), len(r.Comments))

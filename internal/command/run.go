@@ -39,6 +39,9 @@ func runRun(ctx context.Context, s streams, args []string) int {
 	}
 	x := newExecution(s, loaded, s.stdout, in.runnable)
 	defer x.out.Flush()
+	if sh := secretsShape(loaded); sh != nil {
+		fmt.Fprintf(x.out, "sear: %s\n", sh.Summary())
+	}
 	x.aws, x.workspace, x.outputDir = aws, *workspace, *outputDir
 	r, res, err := x.execute(ctx)
 	summary(x.out, loaded.cluster, res, *outputDir)

@@ -59,6 +59,9 @@ print("mode", oct(os.stat(os.environ["SEAR_SECRETS"]).st_mode & 0o777))
 	if !strings.Contains(stdout, "token is ***") || !strings.Contains(stdout, "mode 0o600") {
 		t.Errorf("want the masked secret and mode 0600 in:\n%s", stdout)
 	}
+	if !strings.Contains(stdout, "sear: all 1 secret goes to the nodes, since secrets-include is empty: API__TOKEN") {
+		t.Errorf("the log does not say which secrets go to the nodes:\n%s", stdout)
+	}
 	ini := between(stdout, "ini at ", "\n")
 	if ini == "" {
 		t.Fatal("job did not report the INI path")
