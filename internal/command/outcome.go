@@ -11,6 +11,7 @@ import (
 	"github.com/sear-ci/sear/internal/cloud/ec2"
 	"github.com/sear-ci/sear/internal/config"
 	"github.com/sear-ci/sear/internal/pipeline"
+	"github.com/sear-ci/sear/internal/redact"
 	"github.com/sear-ci/sear/internal/report"
 	"github.com/sear-ci/sear/internal/run"
 )
@@ -23,6 +24,11 @@ type tracker struct {
 	run report.Run
 	// mask removes secrets from error text before it reaches the report.
 	mask func(string) string
+	// secrets, if set, lists every form of every secret so far (the
+	// masking writer's Secrets): each report carries them, and its
+	// renderers mask every field and their output with them. It is read
+	// at each snapshot, because credentials learned mid-run join the list.
+	secrets func() []string
 	// changed, if set, gets a copy of the report after each event.
 	changed func(report.Run)
 }
@@ -30,6 +36,10 @@ type tracker struct {
 func newTracker(r report.Run, mask func(string) string) *tracker {
 	return &tracker{run: r, mask: mask}
 }
+
+// clean is error text for the report: sanitised first, so that an escape
+// sequence inside a secret cannot hide it from the mask, then masked.
+func (t *tracker) clean(s string) string { return t.mask(redact.Sanitize(s)) }
 
 // observe is the pipeline's Observe hook.
 func (t *tracker) observe(e pipeline.Event) {
@@ -43,7 +53,7 @@ func (t *tracker) observe(e pipeline.Event) {
 			if p.Name == e.Step && p.Cleanup == cleanup && p.Running {
 				p.Running, p.Duration = false, e.Duration
 				if e.Err != nil {
-					p.Err = firstLine(t.mask(e.Err.Error()))
+					p.Err = firstLine(t.clean(e.Err.Error()))
 				}
 				break
 			}
@@ -74,6 +84,9 @@ func (t *tracker) snapshot() report.Run {
 func (t *tracker) snapshotLocked() report.Run {
 	r := t.run
 	r.Phases = append([]report.Phase(nil), t.run.Phases...)
+	if t.secrets != nil {
+		r.Secrets = t.secrets()
+	}
 	return r
 }
 
@@ -86,11 +99,11 @@ func (t *tracker) finish(ctx context.Context, c *config.Cluster, res *run.Result
 		r.Metrics = res.Metrics
 		r.Nodes = reportNodes(res.Nodes)
 	}
-	r.Verdict, r.Reason = verdict(ctx, c, res, err, t.mask)
+	r.Verdict, r.Reason = verdict(ctx, c, res, err, t.clean)
 	if log != nil {
 		r.Log = log.tail()
 	}
-	r.TornDown, r.Leftovers = teardownOutcome(c, r, err)
+	r.TornDown, r.Leftovers = teardownOutcome(c, r, err, t.clean)
 	return r
 }
 
@@ -121,15 +134,15 @@ func reportNodes(nodes []cloud.Node) []report.Node {
 // provider's teardown either removes everything it created or returns a
 // *ec2.LeftoverError naming what is left, so a clean teardown phase
 // means the whole cluster is gone.
-func teardownOutcome(c *config.Cluster, r report.Run, err error) (gone []string, left []report.Leftover) {
+func teardownOutcome(c *config.Cluster, r report.Run, err error, clean func(string) string) (gone []string, left []report.Leftover) {
 	var le *ec2.LeftoverError
 	if errors.As(err, &le) {
 		for _, id := range le.Instances {
-			left = append(left, report.Leftover{Resource: "instance " + id, Err: errText(le.Err),
+			left = append(left, report.Leftover{Resource: "instance " + id, Err: errText(le.Err, clean),
 				Command: fmt.Sprintf("aws ec2 terminate-instances --region %s --instance-ids %s", le.Region, id)})
 		}
 		for _, g := range le.SecurityGroups {
-			left = append(left, report.Leftover{Resource: "security group " + g, Err: errText(le.Err),
+			left = append(left, report.Leftover{Resource: "security group " + g, Err: errText(le.Err, clean),
 				Command: fmt.Sprintf("aws ec2 delete-security-group --region %s --group-id %s", le.Region, g)})
 		}
 		return nil, left
@@ -145,11 +158,13 @@ func teardownOutcome(c *config.Cluster, r report.Run, err error) (gone []string,
 	return nil, nil
 }
 
-func errText(err error) string {
+// errText is err's first line, masked: a cloud API's error can quote the
+// request, credentials included.
+func errText(err error, clean func(string) string) string {
 	if err == nil {
 		return ""
 	}
-	return firstLine(err.Error())
+	return firstLine(clean(err.Error()))
 }
 
 func firstLine(s string) string {

@@ -2,6 +2,7 @@ package redact
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -81,7 +82,36 @@ func TestAddMasksFromThenOn(t *testing.T) {
 	if out.String() != want {
 		t.Errorf("got %q, want %q", out.String(), want)
 	}
-	if got := w.Secrets(); len(got) != 2 || got[0] != "token-abc" || got[1] != "first" {
-		t.Errorf("Secrets() = %q", got)
+	// Added values are masked in all their forms, as the runner masks them.
+	got := w.Secrets()
+	for _, s := range []string{"token-abc", "first", "dG9rZW4tYWJj"} {
+		if !slices.Contains(got, s) {
+			t.Errorf("Secrets() = %q, lacks %q", got, s)
+		}
+	}
+	if got[len(got)-1] != "first" || len(got[0]) < len(got[1]) {
+		t.Errorf("Secrets() = %q, not longest first", got)
+	}
+}
+
+// TestBytesMasksOverlapsWhole: secrets that overlap are masked as one
+// stretch, as the runner's SecretMasker merges them, so no piece of
+// either is left.
+func TestBytesMasksOverlapsWhole(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		in      string
+		secrets []string
+		want    string
+	}{
+		{"x abcdef y", []string{"abcd", "cdef"}, "x *** y"},
+		{"ababa", []string{"aba"}, "***"},
+		{"ab|cd", []string{"ab", "|cd"}, "***"},
+		{"*00", []string{"*0"}, "*****"},
+		{"a***b", []string{"***"}, "a***b"},
+	} {
+		if got := String(tc.in, tc.secrets); got != tc.want {
+			t.Errorf("String(%q, %q) = %q, want %q", tc.in, tc.secrets, got, tc.want)
+		}
 	}
 }

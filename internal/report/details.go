@@ -43,7 +43,7 @@ var metricsTable = section{write: func(b *strings.Builder, ctx *render, sh *shap
 	writeRow(b, align...)
 	shown := min(len(names), sh.rows)
 	for _, name := range names[:shown] {
-		writeRow(b, metricRow(r, name, curves)...)
+		writeRow(b, metricRow(ctx, name, curves)...)
 	}
 	if shown < len(names) {
 		ctx.cutNote(b, "metrics", shown, len(names))
@@ -64,10 +64,11 @@ func metricNames(r *Run) []string {
 	return names
 }
 
-func metricRow(r *Run, name string, curves bool) []string {
+func metricRow(ctx *render, name string, curves bool) []string {
+	r := ctx.run
 	m, here := r.Metrics[name]
 	v, hasV := m.Last()
-	row := []string{code(clip(name, 100)), "—"}
+	row := []string{code(clip(ctx.shown(name), 100)), "—"}
 	if hasV {
 		row[1] = number(v)
 	}
@@ -334,7 +335,7 @@ func (ctx *render) charts() []string {
 	if ctx.chartCache == nil {
 		ctx.chartCache = []string{}
 		for _, name := range ctx.run.Metrics.Names() {
-			if c := chart(name, ctx.run.Metrics[name].Series); c != "" {
+			if c := chart(ctx.shown(name), ctx.run.Metrics[name].Series); c != "" {
 				ctx.chartCache = append(ctx.chartCache, c)
 			}
 		}
@@ -380,5 +381,5 @@ func tailWithin(lines []string, n int) (tail []string, clipped bool) {
 
 var commentFooter = section{write: func(b *strings.Builder, ctx *render, _ *shape) {
 	fmt.Fprintf(b, "\n<sub>sear updates this comment in place on every run of %s on this pull request.</sub>\n",
-		code(clip(ctx.run.Runnable, 200)))
+		code(clip(ctx.shown(ctx.run.Runnable), 200)))
 }}

@@ -2,11 +2,12 @@ package report
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/sear-ci/sear/internal/redact"
 )
 
 // GitHub-flavoured markdown is the target. Everything that did not come
@@ -44,15 +45,10 @@ var textEscaper = strings.NewReplacer(
 // text is s as plain inline text on one line.
 func text(s string) string { return textEscaper.Replace(oneLine(s)) }
 
-// oneLine folds line breaks and tabs into spaces.
+// oneLine is s sanitised (redact.Sanitize: no terminal escapes, no control
+// characters) with its line breaks and tabs folded into single spaces.
 func oneLine(s string) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	return strings.Join(strings.Fields(strings.Map(func(r rune) rune {
-		if r < ' ' || r == 0x7f {
-			return ' '
-		}
-		return r
-	}, s)), " ")
+	return strings.Join(strings.Fields(redact.Sanitize(s)), " ")
 }
 
 // fenced is content in a fenced code block whose fence is longer than any
@@ -76,35 +72,28 @@ func longestRun(s string, c byte) int {
 }
 
 // link is [label](url), or the label alone without a URL. The URL is
-// wrapped in <> so that parentheses and spaces in it cannot end it early.
+// wrapped in <> so that parentheses and spaces in it cannot end it early,
+// and a backslash in it is percent-encoded, because markdown would read it
+// as an escape and drop it, which could join the URL into a secret after
+// the mask.
 func link(label, url string) string {
 	if url == "" {
 		return label
 	}
-	url = strings.NewReplacer("<", "%3C", ">", "%3E", "\n", "", "\r", "").Replace(url)
+	url = strings.NewReplacer("<", "%3C", ">", "%3E", "\\", "%5C", "\n", "", "\r", "").Replace(url)
 	return "[" + label + "](<" + url + ">)"
 }
 
-// ansi matches the terminal escape sequences a job's log is full of: CSI
-// (colours, cursor moves) and OSC (titles, hyperlinks) sequences.
-var ansi = regexp.MustCompile(`\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]`)
-
-// logLine is one log line as a terminal would have left it: escape
-// sequences removed, only what follows the last carriage return (progress
-// bars redraw the line), no other control characters, valid UTF-8.
+// logLine is one log line as a terminal would have left it: only what
+// follows the last carriage return (progress bars redraw the line), then
+// sanitised (redact.Sanitize: escape sequences and control characters
+// removed, valid UTF-8), with no line break left.
 func logLine(s string) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	s = ansi.ReplaceAllString(s, "")
 	s = strings.TrimRight(s, "\r")
 	if i := strings.LastIndexByte(s, '\r'); i >= 0 {
 		s = s[i+1:]
 	}
-	return strings.Map(func(r rune) rune {
-		if (r < ' ' && r != '\t') || r == 0x7f {
-			return -1
-		}
-		return r
-	}, s)
+	return strings.ReplaceAll(redact.Sanitize(s), "\n", "")
 }
 
 // clip cuts s to at most n bytes on a rune boundary, marking the cut.

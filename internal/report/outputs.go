@@ -26,9 +26,14 @@ const maxOutput = 1_000_000
 // cluster-id, check-run-url, comment-url (from r.Links), metrics (JSON),
 // duration-seconds and cost-usd. cost-usd is empty when a node's type has
 // no price, because a partial sum would mislead whatever reads it; it is
-// "0" for a local cluster.
+// "0" for a local cluster. The values come from r.Redacted() and are
+// masked with r.Secrets as a whole too: the runner refuses an output that
+// holds a secret it knows of, but not one sear learned (an STS session
+// token), and the metrics' names are the job's.
 func Outputs(r Run) []Output {
-	return []Output{
+	r = r.Redacted()
+	m := newMasker(r.Secrets)
+	outs := []Output{
 		{"conclusion", r.Verdict.Conclusion()},
 		{"cluster-id", r.ClusterID},
 		{"check-run-url", r.Links.CheckRun},
@@ -37,6 +42,10 @@ func Outputs(r Run) []Output {
 		{"duration-seconds", strconv.FormatInt(int64(r.Duration.Round(1e9).Seconds()), 10)},
 		{"cost-usd", costOutput(r.Cost())},
 	}
+	for i := range outs {
+		outs[i].Value = m.mask(outs[i].Value)
+	}
+	return outs
 }
 
 func costOutput(c Cost) string {

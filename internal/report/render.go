@@ -62,17 +62,22 @@ const maxMarkerName = 512
 // Check renders the check run's output: the summary (verdict, metrics,
 // hidden metrics block) and the text (curves, cluster and cost, phases,
 // teardown, log), each within CheckLimit.
+// Like every renderer, it sanitises and masks r first (Run.Redacted), and
+// masks its output last.
 func Check(r Run) CheckOutput {
-	ctx := &render{run: &r, limitName: "65,535-character check-run limit", logLines: checkLogLines, isCheck: true}
+	ctx := newRender(r, "65,535-character check-run limit", checkLogLines)
+	ctx.isCheck = true
 	summary := ctx.fit(CheckLimit, []section{metricsBlockSection, header, facts, alerts, configErrors, metricsTable})
 	text := ctx.fit(CheckLimit, []section{curves, clusterAndCost, phases(false), teardown, logTail})
-	return CheckOutput{Title: title(&r), Summary: summary, Text: text}
+	return CheckOutput{Title: clip(ctx.mask(title(ctx.run)), 200), Summary: summary, Text: text}
 }
 
 // Comment renders the sticky pull-request comment, within CommentLimit.
-// It starts with Marker(r.Runnable).
+// It starts with Marker(r.Redacted().Runnable), which is Marker(r.Runnable)
+// unless the name holds a secret.
 func Comment(r Run) string {
-	ctx := &render{run: &r, limitName: "65,536-character comment limit", logLines: commentLogLines, isComment: true}
+	ctx := newRender(r, "65,536-character comment limit", commentLogLines)
+	ctx.isComment = true
 	return ctx.fit(CommentLimit, []section{markerSection, header, facts, alerts, configErrors, metricsTable,
 		curves, clusterAndCost, phases(true), teardown, logTail, commentFooter})
 }
@@ -82,14 +87,27 @@ func Comment(r Run) string {
 func StepSummary(r Run) string { return stepSummary(r, SummaryLimit) }
 
 func stepSummary(r Run, limit int) string {
-	ctx := &render{run: &r, limitName: "1 MiB step-summary limit", logLines: -1, isSummary: true}
+	ctx := newRender(r, "1 MiB step-summary limit", -1)
+	ctx.isSummary = true
 	return ctx.fit(limit, []section{header, facts, alerts, configErrors, metricsTable,
 		curves, clusterAndCost, phases(false), teardown, logTail})
 }
 
+// newRender starts an output of r, sanitised and masked.
+func newRender(r Run, limitName string, logLines int) *render {
+	red := r.Redacted()
+	return &render{run: &red, masker: newMasker(red.Secrets), limitName: limitName, logLines: logLines}
+}
+
+// shown is a name (the runnable's, a metric's) as an output shows it: on
+// one line, sanitised, masked. Run.Redacted only masks names, which are
+// keys and must stay as they are.
+func (ctx *render) shown(name string) string { return ctx.mask(oneLine(name)) }
+
 // render is one output being rendered.
 type render struct {
-	run       *Run
+	run *Run
+	masker
 	limitName string
 	logLines  int // most log lines shown; -1 for all
 	isSummary bool
@@ -138,7 +156,16 @@ func (ctx *render) fullShape() shape {
 // then curves, then metric rows, then long lists. If even the bare verdict
 // did not fit, which a runnable name of tens of kilobytes could cause, the
 // text is cut: an output is never refused and never over its limit.
+//
+// The output is masked once more as a whole, because a secret can span
+// fields that rendering puts side by side; a mask longer than what it
+// replaces (a secret of one or two characters) can take the output over
+// its limit, and then its end is cut.
 func (ctx *render) fit(limit int, sections []section) string {
+	return clipUTF8(ctx.mask(ctx.fitted(limit, sections)), limit)
+}
+
+func (ctx *render) fitted(limit int, sections []section) string {
 	sh := ctx.fullShape()
 	out := ctx.attempt(sections, sh)
 	if len(out) <= limit {

@@ -6,9 +6,14 @@
 // GitHub is package report/github; writing the action's outputs is here
 // (outputs.go) because it needs nothing but files.
 //
-// A Run carries text straight into markdown. Everything in it must already
-// be masked: the run package masks the job's log as it streams, and no
-// secret is ever put into a Run by its callers.
+// A Run carries text from the job, the cloud and the user's files, which
+// GitHub shows as it is: it masks a step's log, never a check run, a
+// comment or a step summary. So every renderer first sanitises each text
+// field (no terminal escapes or control characters: see Run.Redacted),
+// then masks it with Run.Secrets, then renders, and masks the rendered
+// text once more, in case rendering joined pieces of a secret from two
+// fields. Callers should still mask what they can (the run package masks
+// the job's log as it streams).
 package report
 
 import (
@@ -97,6 +102,11 @@ type Run struct {
 	// verdict, such as a report that could not be posted for lack of a
 	// permission.
 	Warnings []string
+	// Secrets are what every output masks: each form of each secret, as
+	// redact.Expand lists them and redact.Writer.Secrets returns them,
+	// not the bare values (a value's base64 or JSON form would go
+	// through). They are never written anywhere, JSON included.
+	Secrets []string `json:"-"`
 }
 
 // Phase is one step of a run.

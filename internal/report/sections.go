@@ -72,7 +72,7 @@ var metricsBlockSection = section{essential: true, write: func(b *strings.Builde
 var header = section{essential: true, write: func(b *strings.Builder, ctx *render, _ *shape) {
 	r := ctx.run
 	icon, says := words(r.Verdict)
-	name := code(clip(r.Runnable, 200))
+	name := code(clip(ctx.shown(r.Runnable), 200))
 	if name == "" {
 		name = "sear run"
 	}
