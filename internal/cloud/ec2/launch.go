@@ -45,6 +45,11 @@ func (p *Provider) Launch(ctx context.Context, spec cloud.Spec) ([]cloud.Node, e
 	if err != nil {
 		return nil, err
 	}
+	if plan.group == "" {
+		if err := a.launchDryRuns(ctx, spec, plan, groupID); err != nil {
+			return nil, fmt.Errorf("preflight, before any instance was launched: %w", err)
+		}
+	}
 	started, err := p.launchAll(ctx, a, spec, plan, groupID, plan.nodes, 0)
 	if err != nil {
 		return nil, err

@@ -171,24 +171,42 @@ func checkGroup(t *testing.T, spec cloud.Spec, g world.SecurityGroupState, ssh s
 }
 
 // checkPreflightFirst: every DryRun and describe comes before the first
-// call that creates anything.
+// call that creates anything, but the launches' DryRuns, which come after
+// the group sear creates (asked in no group, they would be asked in the
+// VPC's default one, which sear's policy refuses) and before any
+// instance, in that group.
 func checkPreflightFirst(t *testing.T, f *fixture) {
 	t.Helper()
-	var seen []string
+	var seen, afterGroup []string
+	group := false
 	for _, c := range f.srv.Calls() {
 		if c.Action == "CreateSecurityGroup" && c.Params["DryRun"] != "true" {
+			group = true
+			continue
+		}
+		if c.Action == "RunInstances" && c.Params["DryRun"] != "true" {
 			break
 		}
-		seen = append(seen, c.Action)
+		if !group {
+			seen = append(seen, c.Action)
+		} else if c.Action == "RunInstances" {
+			if c.Params["SecurityGroupId.1"] == "" {
+				t.Errorf("a DryRun launch names no security group: %v", c.Params)
+			}
+			afterGroup = append(afterGroup, c.Action)
+		}
 	}
 	all := strings.Join(seen, " ")
-	for _, want := range []string{"DescribeInstanceTypeOfferings", "DescribeSubnets", "DescribeImages", "CreateSecurityGroup", "RunInstances"} {
+	for _, want := range []string{"DescribeInstanceTypeOfferings", "DescribeSubnets", "DescribeImages", "CreateSecurityGroup"} {
 		if !strings.Contains(all, want) {
 			t.Errorf("preflight did not call %s before creating anything: %s", want, all)
 		}
 	}
-	if n := len(calls(f, "RunInstances", true)); n != 2 {
-		t.Errorf("%d DryRun launches, want 2 (orchestrator, factory)", n)
+	if strings.Contains(all, "RunInstances") {
+		t.Errorf("a launch was asked before its group existed: %s", all)
+	}
+	if len(afterGroup) != 2 {
+		t.Errorf("%d DryRun launches between the group and the first instance, want 2 (orchestrator, factory)", len(afterGroup))
 	}
 }
 

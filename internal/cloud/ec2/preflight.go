@@ -157,20 +157,31 @@ func userData(spec cloud.Spec, rank int) (string, error) {
 // requests are answered DryRunOperation when the caller has the
 // permissions and the parameters are valid, UnauthorizedOperation when not
 // (EC2 API Reference, "DryRun"), and create nothing.
+//
+// The launches are asked here only when the cluster names its group. A
+// launch asked without one would be asked in the VPC's default group,
+// which the policy sear plan prints refuses (it lets instances join only
+// groups tagged for the repository, or the one the cluster file names):
+// for a group of sear's own, Launch asks once the group exists, still
+// before any instance.
 func (a *api) dryRuns(ctx context.Context, spec cloud.Spec, plan *launchPlan) error {
-	if plan.group == "" {
-		in := groupInput(spec, plan)
-		in.DryRun = ptr(true)
-		_, err := a.ec2.CreateSecurityGroup(ctx, in)
-		if err := dryRunResult("create the cluster's security group", "ec2:CreateSecurityGroup (with ec2:CreateTags at creation)", err); err != nil {
-			return err
-		}
+	if plan.group != "" {
+		return a.launchDryRuns(ctx, spec, plan, plan.group)
 	}
+	in := groupInput(spec, plan)
+	in.DryRun = ptr(true)
+	_, err := a.ec2.CreateSecurityGroup(ctx, in)
+	return dryRunResult("create the cluster's security group", "ec2:CreateSecurityGroup (with ec2:CreateTags at creation)", err)
+}
+
+// launchDryRuns asks whether the orchestrator's and a factory's launches
+// in group would be allowed.
+func (a *api) launchDryRuns(ctx context.Context, spec cloud.Spec, plan *launchPlan, group string) error {
 	for _, n := range plan.nodes {
 		if n.rank > 1 {
 			break // the factories differ only in their user data
 		}
-		in := runInput(spec, plan, n, plan.group, spec.Cluster.Spot, "")
+		in := runInput(spec, plan, n, group, spec.Cluster.Spot, "")
 		in.DryRun = ptr(true)
 		_, err := a.ec2.RunInstances(ctx, in)
 		if err := dryRunResult("launch "+n.name, "ec2:RunInstances (with ec2:CreateTags at launch)", err); err != nil {

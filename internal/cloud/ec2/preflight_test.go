@@ -21,6 +21,9 @@ func TestPreflightFailures(t *testing.T) {
 		hook    func(http.ResponseWriter, url.Values) bool
 		checkip string
 		want    []string
+		// launchAsked: the launch is refused when it is asked, after the
+		// group sear makes exists (see dryRuns) and before any instance.
+		launchAsked bool
 	}{
 		{name: "missing AMI", extra: []string{"orchestrator_ami: ami-0123456789abcdef0"},
 			want: []string{`orchestrator_ami "ami-0123456789abcdef0" does not exist in region us-east-1`}},
@@ -33,11 +36,11 @@ func TestPreflightFailures(t *testing.T) {
 		{name: "unknown type", extra: []string{"orchestrator_type: t3.gigantic"},
 			want: []string{`orchestrator_type "t3.gigantic" is not offered in region us-east-1`}},
 		{name: "architecture of a named AMI", extra: []string{"orchestrator_ami: " + world.UbuntuJammyArmImageID},
-			want: []string{"launch exp_orchestrator", "architecture", "orchestrator_type"}},
+			want: []string{"launch exp_orchestrator", "architecture", "orchestrator_type"}, launchAsked: true},
 		{name: "named security group missing", extra: []string{"security_group: sg-0123456789abcdef0"},
 			want: []string{`security_group "sg-0123456789abcdef0" does not exist`}},
 		{name: "launch not permitted", hook: denyAction("RunInstances"),
-			want: []string{"may not call ec2:RunInstances", "UnauthorizedOperation", "sear plan", "decode-authorization-message"}},
+			want: []string{"may not call ec2:RunInstances", "UnauthorizedOperation", "sear plan", "decode-authorization-message"}, launchAsked: true},
 		{name: "address service answers nonsense", checkip: "<html>captive portal</html>",
 			want: []string{"not an IP address", "ssh_ingress_cidr", "SEAR_CHECKIP_URL"}},
 		{name: "address service answers two lines", checkip: "203.0.113.7\n10.0.0.1\n",
@@ -67,6 +70,19 @@ func TestPreflightFailures(t *testing.T) {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("error lacks %q:\n%v", w, err)
 				}
+			}
+			if c.launchAsked {
+				if !strings.Contains(err.Error(), "before any instance was launched") {
+					t.Errorf("error does not say no instance was launched: %v", err)
+				}
+				if n := len(calls(f, "RunInstances", false)); n != 0 {
+					t.Errorf("%d instances launched after a refused DryRun", n)
+				}
+				teardown(t, p)
+				if st := f.srv.State(); len(live(st)) != 0 || len(searGroups(st)) != 0 {
+					t.Errorf("after the teardown: %d instances, %d groups", len(live(st)), len(searGroups(st)))
+				}
+				return
 			}
 			if !strings.Contains(err.Error(), "before anything was created") {
 				t.Errorf("error does not say nothing was created: %v", err)
