@@ -253,11 +253,13 @@ func configErrors(err error, root string) []report.ConfigError {
 	case errors.As(err, &e):
 		es = config.Errors{e}
 	default:
-		return []report.ConfigError{{Message: err.Error()}}
+		return []report.ConfigError{{Message: plan.RedactURLs(err.Error())}}
 	}
 	out := make([]report.ConfigError, len(es))
 	for i, e := range es {
-		out[i] = report.ConfigError{File: rel(e.File), Line: e.Line, Column: e.Col, Message: e.Msg, Source: e.Source}
+		// An extension's https://user:token@host location is quoted in
+		// its errors; annotations and check runs are not masked.
+		out[i] = report.ConfigError{File: rel(e.File), Line: e.Line, Column: e.Col, Message: plan.RedactURLs(e.Msg), Source: plan.RedactURLs(e.Source)}
 	}
 	return out
 }

@@ -3,6 +3,7 @@ package command
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -598,5 +599,78 @@ func TestActionRefusesConfigFilesLinkedOutOfTheWorkspace(t *testing.T) {
 	}
 	if strings.Contains(all, "runner-private-value") {
 		t.Errorf("the linked file's contents reached the log or the report")
+	}
+}
+
+// TestActionReportsMaskEveryFormOfASecret is the threat of a job that
+// carries a secret into the reports, which GitHub does not mask: the
+// metrics' names are the job's to choose, and the check run, the comment
+// and the step summary show them. The job reads the secret from the INI
+// and writes it, XML-escaped, base64-encoded at an odd offset and with an
+// ANSI escape inside, as metric names.
+func TestActionReportsMaskEveryFormOfASecret(t *testing.T) {
+	t.Parallel()
+	w := newGHWorld(t)
+	ws := experiment(t, "0.5")
+	os.WriteFile(filepath.Join(ws, "ci/train.py"), []byte(`import base64, configparser, html, json, os
+c = configparser.ConfigParser(interpolation=None)
+c.read(os.environ["SEAR_SECRETS"])
+s = c["SECRETS"]["api_key"]
+names = [html.escape(s), base64.b64encode(b"x" + s.encode()).decode(), s[:4] + "\x1b[1m" + s[4:]]
+json.dump({n: 1.0 for n in names}, open(os.path.join(os.environ["SEAR_OUTPUT_DIR"], "metrics.json"), "w"))
+`), 0o644)
+	const secret = `sk<live>&"4242-secret`
+	in := map[string]string{"secrets": `{"API_KEY": "sk<live>&\"4242-secret"}`}
+	for k, v := range experimentInputs {
+		in[k] = v
+	}
+	s := newStep(t, w, ws, "pull_request", pullRequestEvent(7, headSHA, ghOwner+"/"+ghRepo), in).run(t)
+	if s.code != ExitOK {
+		t.Fatalf("exit %d\n%s", s.code, s.stdout)
+	}
+	r := w.repo(t)
+	reports := map[string]string{"step summary": s.file("summary")}
+	for _, cr := range r.CheckRuns {
+		reports["check run"] += deref(cr.Summary) + deref(cr.Text)
+	}
+	for _, c := range r.Comments {
+		reports["comment"] += c.Body
+	}
+	forms := []string{secret, "sk&lt;live&gt;&amp;&#34;4242-secret", "sk&lt;live&gt;&amp;&quot;4242-secret",
+		strings.TrimRight(base64.StdEncoding.EncodeToString([]byte("x"+secret)), "="), "live>&\"4242"}
+	for where, text := range reports {
+		if text == "" {
+			t.Errorf("no %s", where)
+		}
+		for _, f := range forms {
+			if strings.Contains(text, f) {
+				t.Errorf("the %s shows the secret as %q:\n%s", where, f, text)
+			}
+		}
+	}
+}
+
+// TestActionConfigErrorsRedactURLCredentials is the threat of a token
+// written into an extension's location (https://user:token@host/...):
+// an error on that line quotes it, and annotations and check runs are not
+// masked by anyone.
+func TestActionConfigErrorsRedactURLCredentials(t *testing.T) {
+	t.Parallel()
+	w := newGHWorld(t)
+	ws := experiment(t, "0.5")
+	os.WriteFile(filepath.Join(ws, "ci/runnable.yaml"), []byte("bad name: https://bob:ghp_tok123secret@example.com/o/r.git\n---\n!Script\nscript: train\n"), 0o644)
+	s := newStep(t, w, ws, "pull_request", pullRequestEvent(7, headSHA, ghOwner+"/"+ghRepo), experimentInputs).run(t)
+	if s.code != ExitFailure || !strings.Contains(s.stdout, "is not a Python module name") {
+		t.Fatalf("exit %d, want the extension's name refused:\n%s", s.code, s.stdout)
+	}
+	all := s.stdout + s.file("summary")
+	for _, cr := range w.repo(t).CheckRuns {
+		all += deref(cr.Summary) + deref(cr.Text)
+		for _, a := range cr.Annotations {
+			all += a.Message + deref(a.RawDetails)
+		}
+	}
+	if strings.Contains(all, "ghp_tok123secret") {
+		t.Errorf("the token in the extension's URL reached the log, an annotation or the report:\n%s", all)
 	}
 }

@@ -59,6 +59,7 @@ func newExecution(s streams, loaded *inputs, stdout io.Writer, name string) *exe
 	out := redact.NewWriter(io.MultiWriter(stdout, tail), mask)
 	x := &execution{s: s, loaded: loaded, out: out, tail: tail, runID: runID(s.env), gitToken: s.env("GITHUB_TOKEN")}
 	x.tracker = newTracker(report.Run{Runnable: name, Verdict: report.Running, TLSOff: !loaded.cluster.TLS}, x.maskString)
+	x.tracker.secrets = x.out.Secrets
 	return x
 }
 

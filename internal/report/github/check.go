@@ -22,6 +22,7 @@ const maxAnnotations = 50
 // request shows the run from its first second; Finish completes it, so it
 // never stays pending. A 403 is a warning, not an error.
 func (rp *Reporter) Start(ctx context.Context, r report.Run) error {
+	r = r.Redacted() // the check run's name and annotations too, which no renderer sees
 	out := report.Check(r)
 	opts := gh.CreateCheckRunOptions{
 		Name: r.Runnable, HeadSHA: rp.opts.HeadSHA, Status: gh.String("in_progress"),
@@ -56,6 +57,7 @@ func (rp *Reporter) Start(ctx context.Context, r report.Run) error {
 // run (Start was refused or failed) it does nothing: progress is not worth
 // a second error.
 func (rp *Reporter) Progress(ctx context.Context, r report.Run) error {
+	r = r.Redacted() // the check run's name and annotations too, which no renderer sees
 	if rp.checkID == 0 {
 		return nil
 	}
@@ -70,6 +72,7 @@ func (rp *Reporter) Progress(ctx context.Context, r report.Run) error {
 // so that the run is complete only once everything is on it. If Start
 // never created the run, it is created here, already complete.
 func (rp *Reporter) complete(ctx context.Context, r report.Run) error {
+	r = r.Redacted() // the check run's name and annotations too, which no renderer sees
 	if rp.denied[checksWrite] || rp.opts.NoCheck {
 		return nil
 	}

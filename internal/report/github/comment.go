@@ -21,6 +21,9 @@ const perPage = 100
 // by sear's identity, updated in place; created when there is none. It
 // returns the comment's URL.
 func (rp *Reporter) upsertComment(ctx context.Context, r report.Run) (string, error) {
+	// Redacted first: the marker findSticky looks for is the one the
+	// comment's body starts with, made from the redacted runnable.
+	r = r.Redacted()
 	body := report.Comment(r)
 	ours, err := rp.findSticky(ctx, r.Runnable)
 	if err != nil {
