@@ -674,3 +674,43 @@ func TestActionConfigErrorsRedactURLCredentials(t *testing.T) {
 		t.Errorf("the token in the extension's URL reached the log, an annotation or the report:\n%s", all)
 	}
 }
+
+// TestActionReportsOutputsCut: a job that writes more outputs than
+// max-output-files allows gets the rest kept, and the reader is told what
+// was cut, in a warning annotation and in the report.
+func TestActionReportsOutputsCut(t *testing.T) {
+	t.Parallel()
+	w := newGHWorld(t)
+	ws := experiment(t, "0.5")
+	os.WriteFile(filepath.Join(ws, "ci/train.py"), []byte(`import json, os
+out = os.environ["SEAR_OUTPUT_DIR"]
+json.dump({"x": 1}, open(os.path.join(out, "metrics.json"), "w"))
+for i in range(20):
+    open(os.path.join(out, "f%02d.txt" % i), "w").write("x")
+os.symlink("/etc/passwd", os.path.join(out, "link"))
+`), 0o644)
+	in := map[string]string{"max-output-files": "5"}
+	for k, v := range experimentInputs {
+		in[k] = v
+	}
+	s := newStep(t, w, ws, "workflow_dispatch", map[string]any{}, in).run(t)
+	if s.code != ExitOK {
+		t.Fatalf("exit %d\n%s", s.code, s.stdout)
+	}
+	var warned []string
+	for _, c := range runnerlog.Interpret(s.stdout).Commands {
+		if c.Name == "warning" {
+			warned = append(warned, c.Data)
+		}
+	}
+	if all := strings.Join(warned, "\n"); !strings.Contains(all, "outputs cut: kept 5 of") || !strings.Contains(all, "max-output-files") || !strings.Contains(all, "link") {
+		t.Errorf("warnings %q do not say what was cut and skipped", warned)
+	}
+	if !strings.Contains(s.file("summary"), "outputs cut") {
+		t.Errorf("the step summary does not say what was cut:\n%s", s.file("summary"))
+	}
+	entries, _ := os.ReadDir(filepath.Join(ws, "sear-output"))
+	if len(entries) > 5 {
+		t.Errorf("%d entries in the output directory, want at most 5", len(entries))
+	}
+}

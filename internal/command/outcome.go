@@ -98,6 +98,14 @@ func (t *tracker) finish(ctx context.Context, c *config.Cluster, res *run.Result
 		r.ClusterID, r.Started, r.Duration = res.ClusterID, res.Started, res.Duration
 		r.Metrics = res.Metrics
 		r.Nodes = reportNodes(res.Nodes)
+		// What collection cut or left out is the reader's to know: a
+		// missing output is otherwise a mystery.
+		if res.OutputsCut != "" {
+			r.Warnings = append(r.Warnings, "outputs cut: "+res.OutputsCut)
+		}
+		for _, s := range res.OutputsSkipped {
+			r.Warnings = append(r.Warnings, "outputs: "+s.String())
+		}
 	}
 	r.Verdict, r.Reason = verdict(ctx, c, res, err, t.clean)
 	if log != nil {
