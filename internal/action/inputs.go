@@ -114,11 +114,9 @@ func ReadInputs(getenv Getenv) (Inputs, error) {
 	}
 	in.Command = input(getenv, "command")
 	if s := input(getenv, "max-duration"); s != "" {
-		d, err := time.ParseDuration(s)
-		if err != nil || d <= 0 {
-			bad("`max-duration` is %q; give a positive duration such as `90m` or `2h`", s)
+		if in.MaxDuration, err = ParseMaxDuration(s); err != nil {
+			bad("`max-duration` is %q; %v", s, err)
 		}
-		in.MaxDuration = d
 	}
 	if in.AllowForks, err = parseBool(input(getenv, "allow-fork-pull-requests")); err != nil {
 		bad("`allow-fork-pull-requests` is %v", err)
@@ -146,6 +144,18 @@ func ReadInputs(getenv Getenv) (Inputs, error) {
 		return in, &InputError{Problems: problems}
 	}
 	return in, nil
+}
+
+// ParseMaxDuration reads a max-duration, the action's input or sear run's
+// flag, which overrides the cluster file's max_duration: a Go duration
+// that must be positive, since a job given no time at all would time out
+// before it starts.
+func ParseMaxDuration(s string) (time.Duration, error) {
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, errors.New("give a positive duration such as `90m` or `2h`")
+	}
+	return d, nil
 }
 
 // parseReport reads the report input: check, comment, summary, none.
