@@ -23,6 +23,13 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
+# A release names its build (scripts/release passes these; internal/version reads them). Declared
+# after the module download, so that a new version reuses that layer. A user's build passes none:
+# -X with an empty value leaves the variable as it is, and sear falls back to what the toolchain
+# recorded.
+ARG SEAR_VERSION
+ARG SEAR_COMMIT
+ARG SEAR_DATE
 # A static binary (no cgo), since the runtime image has no C library. -trimpath keeps the build
 # machine's paths out of it; -s -w drop the symbol table and DWARF (panics still name functions
 # and lines). The runner execs action.yml's entrypoint and post-entrypoint directly, so they are
@@ -31,7 +38,10 @@ COPY . .
 # is removed in the same step: the engine keeps this stage's layers between builds, and the
 # cache would add a few hundred MB to every one of them.
 RUN mkdir -p /rootfs/usr/local/bin \
-	&& CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o /rootfs/usr/local/bin/sear ./cmd/sear \
+	&& CGO_ENABLED=0 go build -trimpath -ldflags "-s -w \
+		-X github.com/sear-ci/sear/internal/version.Version=${SEAR_VERSION} \
+		-X github.com/sear-ci/sear/internal/version.Commit=${SEAR_COMMIT} \
+		-X github.com/sear-ci/sear/internal/version.Date=${SEAR_DATE}" -o /rootfs/usr/local/bin/sear ./cmd/sear \
 	&& ln -s sear /rootfs/usr/local/bin/sear-action \
 	&& ln -s sear /rootfs/usr/local/bin/sear-action-post \
 	&& install -D -m 0644 /etc/ssl/certs/ca-certificates.crt /rootfs/etc/ssl/certs/ca-certificates.crt \
