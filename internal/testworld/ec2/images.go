@@ -35,6 +35,21 @@ const (
 	UbuntuJammyArmImageID   = "ami-0a1b2c3d4e5f60003"
 )
 
+// DLAMIOwnerID is the account that publishes the AWS Deep Learning AMIs
+// (their owner alias is "amazon"; "Finding the ID of a DLAMI" in the DLAMI
+// Developer Guide searches --owners amazon).
+const DLAMIOwnerID = "898082745236"
+
+// DLAMIImageID and DLAMIArmImageID are the seeded GPU images: the Deep
+// Learning Base OSS Nvidia Driver GPU AMI (Ubuntu 22.04), x86_64 and arm64,
+// which the SSM emulator's public parameters name (package ssm). Their root
+// snapshot is larger than Ubuntu's, as the DLAMI's is.
+const (
+	DLAMIImageID    = "ami-0d1a2b3c4d5e60010"
+	DLAMIArmImageID = "ami-0d1a2b3c4d5e60011"
+	DLAMIRootGiB    = 75
+)
+
 type image struct {
 	Image
 	seq        int
@@ -51,6 +66,12 @@ func (s *Server) seedImages() {
 			OwnerID: CanonicalOwnerID, CreationDate: day(2023, 1, 1), Description: "Canonical, Ubuntu, 22.04 LTS, amd64 jammy image build on 2023-01-01"},
 		{ID: UbuntuJammyArmImageID, Name: "ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-arm64-server-20240101",
 			OwnerID: CanonicalOwnerID, Architecture: "arm64", CreationDate: day(2024, 1, 1), Description: "Canonical, Ubuntu, 22.04 LTS, arm64 jammy image build on 2024-01-01"},
+		{ID: DLAMIImageID, Name: "Deep Learning Base OSS Nvidia Driver GPU AMI (Ubuntu 22.04) 20240101",
+			OwnerID: DLAMIOwnerID, OwnerAlias: "amazon", CreationDate: day(2024, 1, 1), RootVolumeSize: DLAMIRootGiB,
+			Description: "Supported EC2 instances: G4dn, G5, G6, Gr6, G6e, P4d, P4de, P5, P5e, P5en, P6-B200. NVIDIA driver, CUDA, Docker, Ubuntu 22.04"},
+		{ID: DLAMIArmImageID, Name: "Deep Learning ARM64 Base OSS Nvidia Driver GPU AMI (Ubuntu 22.04) 20240101",
+			OwnerID: DLAMIOwnerID, OwnerAlias: "amazon", Architecture: "arm64", CreationDate: day(2024, 1, 1), RootVolumeSize: DLAMIRootGiB,
+			Description: "Supported EC2 instances: G5g, P6e-GB200. NVIDIA driver, CUDA, Docker, Ubuntu 22.04"},
 	} {
 		s.addImage(img)
 	}

@@ -29,6 +29,7 @@ var instanceTypes = map[string]instanceType{
 	"g5.xlarge": {"x86_64", "ab"}, "g5.2xlarge": {"x86_64", "ab"}, "g5.12xlarge": {"x86_64", "ab"},
 	"p3.2xlarge": {"x86_64", "ab"}, "p3.8xlarge": {"x86_64", "ab"}, "p4d.24xlarge": {"x86_64", "ab"},
 	"t4g.micro": {"arm64", "abc"}, "t4g.small": {"arm64", "abc"}, "m6g.large": {"arm64", "abc"},
+	"g5g.xlarge": {"arm64", "ab"},
 }
 
 // offeredIn reports whether the type is offered in the zone.

@@ -159,6 +159,7 @@ var handlers = map[string]handler{
 	"DescribeSubnets":               (*Server).describeSubnets,
 	"DescribeVpcs":                  (*Server).describeVpcs,
 	"DescribeInstanceTypeOfferings": (*Server).describeInstanceTypeOfferings,
+	"DescribeInstanceTypes":         (*Server).describeInstanceTypes,
 	"DescribeAvailabilityZones":     (*Server).describeAvailabilityZones,
 }
 
