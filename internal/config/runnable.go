@@ -147,6 +147,7 @@ func parseRunnable(src *source) (*Runnable, error) {
 	}
 	r.Pos = Pos{File: src.name, Line: r.Root.Line, Col: r.Root.Column}
 	src.runnableRoot(r)
+	src.scriptExtensions(r)
 	w := &walker{src: src, exts: r.Extensions}
 	w.walk(r.Root)
 	r.Search = w.search
@@ -442,4 +443,31 @@ func localExtension(loc string) bool {
 	}
 	_, err := os.Stat(p)
 	return err == nil
+}
+
+// scriptExtensions refuses a pip requirement in a !Script's extensions
+// document. Flambé's -i is what pip-installs extensions; a !Script runs as
+// python3 -m, without Flambé, so nothing would install it, and the import
+// would fail only once the cluster is up and costing money.
+func (s *source) scriptExtensions(r *Runnable) {
+	if r.Kind != KindScript || r.ExtensionsDoc == nil {
+		return
+	}
+	for _, e := range r.Extensions {
+		if e.Kind != ExtPip {
+			continue
+		}
+		s.errorAt(extensionValue(r.ExtensionsDoc, e.Name), "pip requirement %q (extension %q) would not be installed: a !Script runs as python3 -m, without Flambé's -i, which is what installs extensions; install it in the cluster's setup_cmds (python3 -m pip install --user '%s') and remove it here", e.Location, e.Name, e.Location)
+	}
+}
+
+// extensionValue is the location node of the extension named name.
+func extensionValue(doc *yaml.Node, name string) *yaml.Node {
+	m := resolve(doc)
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == name {
+			return m.Content[i+1]
+		}
+	}
+	return doc
 }

@@ -2,7 +2,6 @@ package config
 
 import (
 	"fmt"
-	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -190,16 +189,25 @@ func (s *source) extensions(n *yaml.Node) []Extension {
 	return out
 }
 
+// urlScheme is how a location says it is a URL. Flambé asks urllib's
+// urlparse for a scheme, which it finds where Go's url.Parse refuses the
+// whole location: Flambé's own ssh://git@host:owner/repo.git, an
+// scp-style path after a colon, reads to url.Parse as a bad port. The
+// scheme is read by hand, so that form is cloned, not taken for a pip
+// requirement; package extensions parses the rest.
+var urlScheme = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9+.-]*)://`)
+
 // extensionKind follows Flambé's order: a URL, then an existing path, then
 // a pip requirement, except that a path-looking location that does not
 // exist is an error rather than a surprising pip install.
 func (s *source) extensionKind(n *yaml.Node, loc string) ExtensionKind {
-	if u, err := url.Parse(loc); err == nil && u.Scheme != "" && u.Host != "" {
-		switch u.Scheme {
+	if m := urlScheme.FindStringSubmatch(loc); m != nil {
+		switch scheme := strings.ToLower(m[1]); scheme {
 		case "https", "http", "ssh", "git", "file":
 			return ExtGit
+		default:
+			s.errorAt(n, "extension location %q uses %q; sear clones https://, ssh:// and git@host:path locations", loc, scheme+"://")
 		}
-		s.errorAt(n, "extension location %q uses %q; sear clones https://, ssh:// and git@host:path locations", loc, u.Scheme+"://")
 		return ExtGit
 	}
 	if scpLike.MatchString(loc) {

@@ -279,6 +279,8 @@ func TestFetchErrorsSayWhatToFix(t *testing.T) {
 			[]string{"cannot reach " + closed, "check the host name"}},
 		{"ssh without an agent", "git@github.com:example-org/flambe-sst.git", Options{},
 			[]string{"git@github.com:example-org/flambe-sst.git is an SSH address", "SSH_AUTH_SOCK is not set", "https:// address"}},
+		{"Flambé's ssh://git@host:owner/repo form goes the SSH way", "ssh://git@github.com:example-org/flambe-sst.git", Options{},
+			[]string{"git@github.com:example-org/flambe-sst.git is an SSH address", "SSH_AUTH_SOCK is not set"}},
 		{"ssh URL with an agent that is gone", "ssh://git@127.0.0.1:1/org/public.git", Options{SSHAgentSocket: filepath.Join(t.TempDir(), "no-agent.sock")},
 			[]string{"ssh://git@127.0.0.1:1/org/public.git is an SSH address", "SSH agent at SSH_AUTH_SOCK cannot be reached"}},
 		{"plain http elsewhere", "http://example.com/org/public", Options{},

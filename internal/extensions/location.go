@@ -8,6 +8,7 @@
 //	https://github.com/OWNER/REPO/tree/BRANCH[/PATH]   BRANCH may contain "/"
 //	https://gitlab.example/GROUP/SUB/REPO/-/tree/BRANCH[/PATH]
 //	ssh://git@host[:port]/OWNER/REPO.git
+//	ssh://git@host:OWNER/REPO.git                      Flambé's form: the scp-style path after a colon
 //	git@host:OWNER/REPO.git
 //
 // The tree/ form is recognised on every host, not only github.com: GitHub
@@ -60,6 +61,15 @@ func (l Location) String() string {
 // config accepts as a git location).
 var scpLike = regexp.MustCompile(`^([A-Za-z0-9._-]+)@([A-Za-z0-9.-]+):(.+)$`)
 
+// sshColon is the form Flambé documents for ssh, ssh://git@host:owner/repo.git:
+// an scp-style path after a colon, inside an ssh:// URL. url.Parse reads the
+// path as a bad port and git itself cannot resolve "host:owner"; Flambé
+// strips the "ssh://" and clones the scp-style rest, and so does sear. It is
+// tried only where url.Parse fails, so ssh://host:2222/path keeps its port.
+// The path holds no "@" or ":", so user information with a password in it
+// never becomes a host or a path.
+var sshColon = regexp.MustCompile(`^(?i:ssh)://(?:([A-Za-z0-9._-]+)@)?([A-Za-z0-9.-]+):([^@:]+)$`)
+
 // ParseLocation parses a git extension location. Its errors quote the
 // location with any credentials removed.
 func ParseLocation(loc string) (Location, error) {
@@ -67,6 +77,13 @@ func ParseLocation(loc string) (Location, error) {
 		return parseSCP(loc, m[1], m[2], m[3])
 	}
 	u, err := url.Parse(loc)
+	if m := sshColon.FindStringSubmatch(loc); err != nil && m != nil {
+		user := m[1]
+		if user == "" {
+			user = "git"
+		}
+		return parseSCP(loc, user, m[2], m[3])
+	}
 	if err != nil || u.Scheme == "" || u.Hostname() == "" {
 		return Location{}, fmt.Errorf("%q is not a git location; write https://host/OWNER/REPO[/tree/BRANCH[/PATH]], ssh://git@host/OWNER/REPO.git or git@host:OWNER/REPO.git", Redact(loc))
 	}
