@@ -3,7 +3,8 @@
 // network that plays the VPC subnet, given its user data the way EC2 gives it, through
 // cloud-init (a NoCloud seed copied in before the container starts).
 //
-// Every image ID boots the same Debian image, and instance types are not translated into CPU or
+// Every image ID boots the same Debian image unless Options.Images names another for it (the
+// stock variant), and instance types are not translated into CPU or
 // memory limits: sear's tests need the boot, the user data and SSH to be real, not the size.
 //
 // Everything the backend creates carries the label sear.testworld=<world id>, so that a world's
@@ -38,6 +39,13 @@ type Options struct {
 	Label string
 	// Image is the image instances boot from; default the one image.Ensure builds.
 	Image string
+	// Images maps AMI ids to the image an instance of that AMI boots from instead of Image:
+	// the stock variant (image.EnsureStock) for an AMI that should behave like stock Ubuntu.
+	Images map[string]string
+	// PackageRepository, if set, is a directory holding a flat apt repository (Packages,
+	// Release and the .debs; image.Stock's Repo). The backend serves it over HTTP on its
+	// network's gateway, and every instance's apt installs from it and from nothing else.
+	PackageRepository string
 }
 
 // Backend runs an EC2 emulator's instances as Docker containers. It implements the emulator's
@@ -46,7 +54,9 @@ type Backend struct {
 	log     io.Writer
 	label   string
 	image   string
+	images  map[string]string // by AMI id
 	network string
+	pkgs    *packageServer // nil without Options.PackageRepository
 	subnet  netip.Prefix
 
 	// ctx ends with Close: it cancels boots in flight and the event stream.
@@ -81,7 +91,7 @@ func New(ctx context.Context, opts Options) (*Backend, error) {
 	// Events are read from before the first container exists, so no exit can be missed.
 	since := time.Now().Add(-time.Second)
 	b := &Backend{
-		log: opts.Log, label: opts.Label, image: opts.Image, network: "sear-tw-" + randomHex(6),
+		log: opts.Log, label: opts.Label, image: opts.Image, images: opts.Images, network: "sear-tw-" + randomHex(6),
 		events: make(chan struct{}), machines: map[string]*machine{}, used: map[netip.Addr]bool{},
 	}
 	subnet, err := createNetwork(ctx, b.network, b.label)
@@ -89,6 +99,13 @@ func New(ctx context.Context, opts Options) (*Backend, error) {
 		return nil, fmt.Errorf("docker backend: %w", err)
 	}
 	b.subnet = subnet
+	if opts.PackageRepository != "" {
+		// The gateway is the bridge's address on this host (createNetwork sets it).
+		b.pkgs, err = servePackages(ctx, opts.PackageRepository, subnet.Addr().Next().String())
+		if err != nil {
+			return nil, errors.Join(fmt.Errorf("docker backend: %w", err), removeNetwork(context.WithoutCancel(ctx), b.network))
+		}
+	}
 	b.ctx, b.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	go b.watch(since)
 	return b, nil
@@ -96,6 +113,14 @@ func New(ctx context.Context, opts Options) (*Backend, error) {
 
 // Label is the world id on everything the backend creates.
 func (b *Backend) Label() string { return b.label }
+
+// PackageRepositoryURL is where instances reach Options.PackageRepository; "" without one.
+func (b *Backend) PackageRepositoryURL() string {
+	if b.pkgs == nil {
+		return ""
+	}
+	return b.pkgs.url
+}
 
 // Network is the name of the Docker network the instances are on.
 func (b *Backend) Network() string { return b.network }
@@ -157,6 +182,9 @@ func (b *Backend) Close(ctx context.Context) error {
 	}
 	if err := removeNetwork(ctx, b.network); err != nil {
 		errs = append(errs, fmt.Errorf("remove docker network %s: %w", b.network, err))
+	}
+	if err := b.pkgs.close(ctx); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

@@ -48,7 +48,7 @@ func (b *Backend) Start(ctx context.Context, spec ec2.LaunchSpec) (string, error
 	defer context.AfterFunc(b.ctx, cancel)() // Close cuts boots short
 	m.op.Lock()
 	defer m.op.Unlock()
-	if err := b.boot(ctx, m, spec.UserData); err != nil {
+	if err := b.boot(ctx, m, spec.ImageID, spec.UserData); err != nil {
 		err = fmt.Errorf("boot instance %s in docker: %w", spec.InstanceID, err)
 		return "", errors.Join(err, b.discard(m))
 	}
@@ -77,12 +77,25 @@ func (b *Backend) register(id string) (*machine, error) {
 
 // boot creates, seeds and starts the container. The hostname is set at creation because
 // cloud-init cannot set it from meta-data inside a container (it lacks CAP_SYS_ADMIN).
-func (b *Backend) boot(ctx context.Context, m *machine, userData []byte) error {
+func (b *Backend) boot(ctx context.Context, m *machine, ami string, userData []byte) error {
 	host := hostname(m.ip)
+	img := b.image
+	if i, ok := b.images[ami]; ok {
+		img = i
+	}
 	if _, err := run(ctx, nil, "create", "--name", m.name, "--hostname", host,
 		"--network", b.network, "--ip", m.ip.String(),
-		"--label", labelKey+"="+b.label, "--label", instanceKey+"="+m.id, b.image); err != nil {
+		"--label", labelKey+"="+b.label, "--label", instanceKey+"="+m.id, img); err != nil {
 		return err
+	}
+	if b.pkgs != nil {
+		sources, err := b.pkgs.sourcesTar()
+		if err != nil {
+			return err
+		}
+		if _, err := run(ctx, bytes.NewReader(sources), "cp", "-", m.name+":/etc"); err != nil {
+			return fmt.Errorf("point its apt at the package repository: %w", err)
+		}
 	}
 	seed, err := seedTar(m.id, host, userData)
 	if err != nil {
