@@ -21,6 +21,8 @@ func (w *World) Env() []string {
 		// that no SDK waits on a metadata service that is not there.
 		"AWS_ENDPOINT_URL_EC2=" + w.urls.EC2,
 		"AWS_ENDPOINT_URL_STS=" + w.urls.STS,
+		// SSM (the SDK ID "SSM") is served on EC2's port.
+		"AWS_ENDPOINT_URL_SSM=" + w.urls.SSM,
 		"AWS_EC2_METADATA_DISABLED=true",
 	}
 	if c := s.StaticCredentials; c != nil {

@@ -50,6 +50,7 @@ func (w *World) listen(ctx context.Context) error {
 		w.servers = append(w.servers, s)
 		*sp.url = s.url()
 	}
+	w.urls.SSM = w.urls.EC2
 	return nil
 }
 
@@ -106,7 +107,9 @@ func (s *service) closeListeners() error {
 
 // handlers are the services' handlers, in the order listen opened their listeners.
 func (w *World) handlers() []http.Handler {
-	return []http.Handler{w.issuer.Handler(), w.sts, w.ec2, w.github, http.HandlerFunc(serveCheckIP), w.controlHandler()}
+	// SSM shares EC2's listener, told apart by X-Amz-Target, so that the ports stay one per
+	// --port-base slot and one endpoint serves a client that has a single AWS_ENDPOINT_URL.
+	return []http.Handler{w.issuer.Handler(), w.sts, w.ssm.Alongside(w.ec2), w.github, http.HandlerFunc(serveCheckIP), w.controlHandler()}
 }
 
 // serve starts every HTTP server.

@@ -20,6 +20,7 @@ import (
 	"github.com/sear-ci/sear/internal/testworld/ec2"
 	"github.com/sear-ci/sear/internal/testworld/github"
 	"github.com/sear-ci/sear/internal/testworld/oidc"
+	"github.com/sear-ci/sear/internal/testworld/ssm"
 	"github.com/sear-ci/sear/internal/testworld/sts"
 )
 
@@ -74,9 +75,10 @@ type Ports struct {
 	OIDC, STS, EC2, GitHub, CheckIP, Control int
 }
 
-// URLs are the base URLs of the world's services.
+// URLs are the base URLs of the world's services. SSM is EC2's URL: the two share a listener
+// (see [ssm.Server.Alongside]).
 type URLs struct {
-	OIDC, STS, EC2, GitHub, CheckIP, Control string
+	OIDC, STS, EC2, SSM, GitHub, CheckIP, Control string
 }
 
 // World is a running test world. Its methods are safe for concurrent use.
@@ -87,6 +89,7 @@ type World struct {
 	issuer  *oidc.Issuer
 	sts     *sts.Server
 	ec2     *ec2.Server
+	ssm     *ssm.Server
 	github  *github.Server
 	backend ec2.Backend // the caller's backend, nil for memory
 	boot    *bootDelayer
@@ -146,6 +149,11 @@ func (w *World) build() error {
 		Backend:     w.boot,
 		BootDelay:   w.opts.BootDelay, TerminateDelay: w.opts.TerminateDelay,
 	})
+	// SSM answers the public parameters of the Deep Learning AMIs with the GPU images EC2 holds,
+	// and accepts the same credentials as EC2.
+	w.ssm = ssm.New(ssm.Options{Region: w.opts.Region, Credentials: w.sts, Parameters: map[string]string{
+		ssm.DLAMIParameter: ec2.DLAMIImageID, ssm.DLAMIArmParameter: ec2.DLAMIArmImageID,
+	}})
 	if r, ok := w.backend.(exitReporter); ok {
 		r.SetExitHandler(w.ec2.InstanceExited)
 	}
@@ -205,6 +213,10 @@ func (w *World) STS() *sts.Server { return w.sts }
 
 // EC2 is the EC2 emulator, for tests that inspect or drive instances directly.
 func (w *World) EC2() *ec2.Server { return w.ec2 }
+
+// SSM is the Systems Manager emulator (GetParameter on the public DLAMI parameters), for tests
+// that change or inspect them.
+func (w *World) SSM() *ssm.Server { return w.ssm }
 
 // GitHub is the GitHub emulator, for tests that add repositories, tokens or pull requests.
 func (w *World) GitHub() *github.Server { return w.github }
