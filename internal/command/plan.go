@@ -34,11 +34,9 @@ type inputFlags struct {
 }
 
 func (f *inputFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.runnable, "runnable", "", "the runnable YAML file (Flambé format)")
-	fs.StringVar(&f.cluster, "cluster", "", "the cluster YAML file (!AWSCluster or !LocalCluster)")
-	fs.StringVar(&f.secretsJSON, "secrets-json", "", "a file holding a JSON object of secret names to values")
-	fs.StringVar(&f.section, "secrets-section", "SECRETS", "the INI section for secret names without \"__\"")
-	fs.StringVar(&f.include, "secrets-include", "", "comma-separated secret names or patterns to pass on (default all)")
+	fs.StringVar(&f.runnable, "runnable", "", "the runnable YAML `FILE` (Flambé format)")
+	fs.StringVar(&f.cluster, "cluster", "", "the cluster YAML `FILE` (!AWSCluster or !LocalCluster)")
+	registerSecretsFlags(fs, &f.secretsJSON, &f.section, &f.include)
 }
 
 // parse parses a plan's or a run's flags, which must name both files,
@@ -227,11 +225,21 @@ type planFlags struct {
 
 func (f *planFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.asJSON, "json", false, "print the plan as one JSON object")
-	fs.StringVar(&f.repo, "repository", "", "OWNER/REPO for the IAM trust policy (default $GITHUB_REPOSITORY, then the git remote)")
-	fs.StringVar(&f.nodeRole, "node-role", "", "the role of the cluster file's iam_instance_profile, the only role iam:PassRole names (default: the profile's name)")
-	fs.BoolVar(&f.trustPRs, "trust-pull-requests", true, "the trust policy admits pull_request runs (sub repo:OWNER/REPO:pull_request)")
-	fs.Var(&f.branches, "trust-branch", "the trust policy admits runs on this branch, or full ref, e.g. main for workflow_dispatch and schedule (sub repo:OWNER/REPO:ref:refs/heads/NAME); repeatable")
-	fs.Var(&f.environments, "trust-environment", "the trust policy admits jobs with this environment: (sub repo:OWNER/REPO:environment:NAME); repeatable")
+	fs.StringVar(&f.repo, "repository", "", "the `OWNER/REPO` the IAM policies are for (default $GITHUB_REPOSITORY, then the git remote)")
+	fs.StringVar(&f.nodeRole, "node-role", "", "the `ROLE` of the cluster file's iam_instance_profile, the only role iam:PassRole names (default: the profile's name)")
+	fs.BoolVar(&f.trustPRs, "trust-pull-requests", true, "the trust policy admits pull_request runs (sub repo:OWNER/REPO:pull_request); --trust-pull-requests=false admits none")
+	fs.Var(&f.branches, "trust-branch", "the trust policy admits runs on this `BRANCH`, or full ref, e.g. main for workflow_dispatch and schedule (sub repo:OWNER/REPO:ref:refs/heads/NAME); repeatable")
+	fs.Var(&f.environments, "trust-environment", "the trust policy admits jobs that run in this `ENVIRONMENT` (sub repo:OWNER/REPO:environment:NAME); repeatable")
+}
+
+// planFlagSet defines sear plan's flags.
+func planFlagSet() (*flag.FlagSet, *inputFlags, *planFlags) {
+	fs := flag.NewFlagSet("plan", flag.ContinueOnError)
+	var in inputFlags
+	in.register(fs)
+	var pf planFlags
+	pf.register(fs)
+	return fs, &in, &pf
 }
 
 // check refuses flag values that would make a policy IAM rejects or one
@@ -259,11 +267,7 @@ func (f *planFlags) check(s streams, fs *flag.FlagSet) bool {
 }
 
 func runPlan(_ context.Context, s streams, args []string) int {
-	fs := flag.NewFlagSet("plan", flag.ContinueOnError)
-	var in inputFlags
-	in.register(fs)
-	var pf planFlags
-	pf.register(fs)
+	fs, in, pf := planFlagSet()
 	loaded, code, ok := in.parse(fs, s, args)
 	if !ok {
 		return code

@@ -14,6 +14,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/sear-ci/sear/internal/action"
 	"github.com/sear-ci/sear/internal/awsauth"
 	"github.com/sear-ci/sear/internal/cloud"
 	"github.com/sear-ci/sear/internal/cloud/ec2"
@@ -24,34 +25,75 @@ import (
 	"github.com/sear-ci/sear/internal/run"
 )
 
-func runRun(ctx context.Context, s streams, args []string) int {
+// runFlags are sear run's flags.
+type runFlags struct {
+	in                               inputFlags
+	workspace, outputDir, reportFile string
+	command                          string
+	maxDuration                      maxDuration
+	aws                              awsFlags
+}
+
+// runFlagSet defines sear run's flags. --command and --max-duration are
+// the action's command and max-duration inputs, with the same meaning.
+func runFlagSet() (*flag.FlagSet, *runFlags) {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	var in inputFlags
-	in.register(fs)
-	workspace := fs.String("workspace", ".", "the directory uploaded as the job's working directory")
-	outputDir := fs.String("output-dir", "sear-output", "where the job's outputs land on this machine")
-	reportFile := fs.String("report-file", "", "write the run's report (the step summary's markdown) to this file")
-	var aws awsFlags
-	aws.register(fs)
-	loaded, code, ok := in.parse(fs, s, args)
+	f := &runFlags{}
+	f.in.register(fs)
+	fs.StringVar(&f.workspace, "workspace", ".", "the `DIR` uploaded as the job's working directory")
+	fs.StringVar(&f.outputDir, "output-dir", "sear-output", "the `DIR` on this machine the job's outputs land in")
+	fs.StringVar(&f.reportFile, "report-file", "", "write the run's report (the step summary's markdown) to this `FILE`")
+	fs.StringVar(&f.command, "command", "", "run this shell `COMMAND` (sh -c) on the orchestrator instead of the runnable's; "+
+		"it still gets the cluster, the secrets INI and the job's environment")
+	fs.Var(&f.maxDuration, "max-duration", "stop the job after this `DURATION`, such as 90m or 2h, overriding the cluster file's max_duration; "+
+		"the job is reported as timed out")
+	f.aws.register(fs, "the AWS `REGION` (default: the cluster file's region_name, then AWS_REGION)")
+	return fs, f
+}
+
+// maxDuration is --max-duration, read as the action reads its input.
+type maxDuration time.Duration
+
+func (d *maxDuration) String() string {
+	if *d == 0 {
+		return ""
+	}
+	return time.Duration(*d).String()
+}
+
+func (d *maxDuration) Set(s string) error {
+	v, err := action.ParseMaxDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = maxDuration(v)
+	return nil
+}
+
+func runRun(ctx context.Context, s streams, args []string) int {
+	fs, f := runFlagSet()
+	loaded, code, ok := f.in.parse(fs, s, args)
 	if !ok {
 		return code
 	}
-	x := newExecution(s, loaded, s.stdout, in.runnable)
+	if f.maxDuration > 0 {
+		loaded.cluster.MaxDuration = time.Duration(f.maxDuration)
+	}
+	x := newExecution(s, loaded, s.stdout, f.in.runnable)
 	defer x.out.Flush()
 	if sh := secretsShape(loaded); sh != nil {
 		fmt.Fprintf(x.out, "sear: %s\n", sh.Summary())
 	}
-	x.aws, x.workspace, x.outputDir = aws, *workspace, *outputDir
+	x.aws, x.workspace, x.outputDir, x.command = f.aws, f.workspace, f.outputDir, f.command
 	r, res, err := x.execute(ctx)
-	summary(x.out, loaded.cluster, res, *outputDir)
+	summary(x.out, loaded.cluster, res, f.outputDir)
 	code = ExitOK
 	if err != nil {
 		x.fail("sear run", err)
 		code = ExitFailure
 	}
-	if *reportFile != "" {
-		if werr := os.WriteFile(*reportFile, []byte(report.StepSummary(r)), 0o644); werr != nil {
+	if f.reportFile != "" {
+		if werr := os.WriteFile(f.reportFile, []byte(report.StepSummary(r)), 0o644); werr != nil {
 			fmt.Fprintf(s.stderr, "sear run: write the report: %v\n", werr)
 			code = ExitFailure
 		}
@@ -86,9 +128,11 @@ type awsFlags struct {
 	mask func(string)
 }
 
-func (a *awsFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&a.roleARN, "aws-role-arn", "", "assume this IAM role with the workflow's OIDC token (default: the AWS SDK's credential chain)")
-	fs.StringVar(&a.region, "region", "", "the AWS region (default: the cluster file's region_name, then AWS_REGION)")
+// register defines the AWS flags; where the region comes from without
+// --region depends on the command, and regionUsage says it.
+func (a *awsFlags) register(fs *flag.FlagSet, regionUsage string) {
+	fs.StringVar(&a.roleARN, "aws-role-arn", "", "assume the IAM role with this `ARN` with the workflow's OIDC token (default: the AWS SDK's credential chain)")
+	fs.StringVar(&a.region, "region", "", regionUsage)
 }
 
 // awsConfig gets credentials, masking them in out as soon as they exist.
