@@ -34,6 +34,9 @@ const reportTimeout = 90 * time.Second
 // runAction is the action's main step: `sear action`, run by the image's
 // sear-action entry point. Every input comes from the step's `with:`.
 func runAction(ctx context.Context, s streams, args []string) int {
+	if wantsHelp(args) {
+		return help(s, "action")
+	}
 	if len(args) == 1 && args[0] == "post" {
 		return runActionPost(ctx, s)
 	}
