@@ -47,6 +47,8 @@ type Node struct {
 	Spot bool
 	// Type is the instance type, empty for local nodes.
 	Type string
+	// GPUs is how many NVIDIA GPUs the instance type has; 0 for local nodes.
+	GPUs int
 }
 
 // Provider creates and deletes a cluster's nodes.

@@ -48,6 +48,7 @@ func (st *state) env(n cloud.Node) map[string]string {
 		"SEAR_ROLE":         string(n.Role),
 		"SEAR_RANK":         fmt.Sprint(n.Rank),
 		"SEAR_NUM_NODES":    fmt.Sprint(len(st.nodes)),
+		"SEAR_GPUS":         fmt.Sprint(n.GPUs), // this node's NVIDIA GPUs, from DescribeInstanceTypes
 		"SEAR_ORCHESTRATOR": st.nodes[0].PrivateIP,
 		"SEAR_FACTORIES":    strings.Join(factories, ","),
 		"SEAR_SECRETS":      l.Secrets,

@@ -24,6 +24,7 @@ import (
 	"github.com/sear-ci/sear/internal/keys"
 	world "github.com/sear-ci/sear/internal/testworld/ec2"
 	"github.com/sear-ci/sear/internal/testworld/sigv4"
+	ssmworld "github.com/sear-ci/sear/internal/testworld/ssm"
 	"github.com/sear-ci/sear/internal/testworld/syncbuf"
 )
 
@@ -42,6 +43,7 @@ var fast = Timing{Poll: 5 * time.Millisecond, MaxPoll: 20 * time.Millisecond, Re
 // every request, a checkip service, and switchable credentials.
 type fixture struct {
 	srv     *world.Server
+	ssm     *ssmworld.Server // on the same endpoint, as in the test world
 	http    *httptest.Server
 	checkip *httptest.Server
 	creds   *switchCreds
@@ -63,6 +65,8 @@ func newFixture(t *testing.T, mods ...func(*world.Options)) *fixture {
 		m(&opts)
 	}
 	f := &fixture{srv: world.New(opts), creds: &switchCreds{}, log: &syncBuffer{}}
+	f.ssm = ssmworld.New(ssmworld.Options{Region: opts.Region, Credentials: opts.Credentials, Parameters: map[string]string{
+		ssmworld.DLAMIParameter: world.DLAMIImageID, ssmworld.DLAMIArmParameter: world.DLAMIArmImageID}})
 	f.checkipBody.Store(runnerIP + "\n")
 	f.http = httptest.NewServer(http.HandlerFunc(f.serve))
 	f.checkip = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
@@ -80,6 +84,10 @@ func newFixture(t *testing.T, mods ...func(*world.Options)) *fixture {
 // serve records the request's form, lets the hook answer it if it wants,
 // and passes it on to the emulator.
 func (f *fixture) serve(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.Header.Get("X-Amz-Target"), ssmworld.Target) {
+		f.ssm.ServeHTTP(w, r)
+		return
+	}
 	body, _ := io.ReadAll(r.Body)
 	form, _ := url.ParseQuery(string(body))
 	f.mu.Lock()

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsec2 "github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	awsssm "github.com/aws/aws-sdk-go-v2/service/ssm"
 )
 
 // CanonicalOwner is the AWS account that publishes the official Ubuntu
@@ -22,27 +23,37 @@ type imageInfo struct {
 	rootSize   int32  // GiB of the root snapshot; the volume may not be smaller
 }
 
-// imageCache keeps what DescribeImages said, by AMI id or by architecture
-// for the default image, so two nodes of the same kind ask once.
+// imageCache keeps what DescribeImages said, by AMI id or by kind and
+// architecture for the default images, so two nodes of the same kind ask
+// once.
 type imageCache map[string]imageInfo
 
 // image resolves the AMI of a node: the one the cluster file names in
-// field, or Canonical's newest Ubuntu 22.04 for the instance type's
-// architecture (plan.DefaultAMI).
-func (a *api) image(ctx context.Context, cache imageCache, field, id, itype string) (imageInfo, error) {
+// field; for an instance type with NVIDIA GPUs, AWS's newest Deep Learning
+// Base OSS Nvidia Driver GPU AMI (Ubuntu 22.04), which has the drivers
+// Canonical's image lacks (gpuImage); else Canonical's newest Ubuntu 22.04
+// for the instance type's architecture (plan.DefaultAMI).
+func (a *api) image(ctx context.Context, ssm *awsssm.Client, cache imageCache, field, id, itype string, t typeInfo) (imageInfo, error) {
 	key := id
-	if key == "" {
-		key = "default/" + architecture(itype)
+	switch {
+	case key != "":
+	case t.gpus > 0:
+		key = "dlami/" + t.arch
+	default:
+		key = "default/" + t.arch
 	}
 	if img, ok := cache[key]; ok {
 		return img, nil
 	}
 	var img imageInfo
 	var err error
-	if id != "" {
+	switch {
+	case id != "":
 		img, err = a.namedImage(ctx, field, id)
-	} else {
-		img, err = a.defaultImage(ctx, field, architecture(itype))
+	case t.gpus > 0:
+		img, err = a.gpuImage(ctx, ssm, field, itype, t)
+	default:
+		img, err = a.defaultImage(ctx, field, t.arch)
 	}
 	if err == nil {
 		cache[key] = img

@@ -319,14 +319,13 @@ func TestSSHIngressCIDR(t *testing.T) {
 }
 
 // TestNamedSecurityGroup: the cluster file's group is used as it is;
-// sear creates none, changes none and deletes none.
+// sear creates none, changes none and deletes none. It must admit SSH from
+// the runner (TestNamedGroupMustAdmitSSH), so the address service is asked.
 func TestNamedSecurityGroup(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	var groupID string
-	for _, g := range f.srv.State().SecurityGroups {
-		groupID = g.ID // the default VPC's default group
-	}
+	groupID := namedGroup(t, f, tcp(22, 22, runnerIP+"/32"))
+	setup := len(calls(f, "CreateSecurityGroup", false)) + len(calls(f, "AuthorizeSecurityGroupIngress", false))
 	p := f.provider()
 	spec := newSpec(t, parseCluster(t, clusterYAML("security_group: "+groupID)), "run-1")
 	launch(t, p, spec)
@@ -337,13 +336,15 @@ func TestNamedSecurityGroup(t *testing.T) {
 	}
 	teardown(t, p)
 	assertClean(t, f)
+	n := 0
 	for _, a := range []string{"CreateSecurityGroup", "AuthorizeSecurityGroupIngress", "DeleteSecurityGroup"} {
-		if n := len(calls(f, a, false)) + len(calls(f, a, true)); n != 0 {
-			t.Errorf("%d %s calls with a named security group", n, a)
-		}
+		n += len(calls(f, a, false)) + len(calls(f, a, true))
 	}
-	if f.checkipHits.Load() != 0 {
-		t.Error("address service asked with a named security group")
+	if n != setup {
+		t.Errorf("%d security group calls with a named security group", n-setup)
+	}
+	if f.checkipHits.Load() != 1 {
+		t.Errorf("address service asked %d times with a named security group, want once", f.checkipHits.Load())
 	}
 }
 

@@ -7,6 +7,8 @@ import (
 	"net/netip"
 	"time"
 
+	awsssm "github.com/aws/aws-sdk-go-v2/service/ssm"
+
 	"github.com/sear-ci/sear/internal/cloud"
 	"github.com/sear-ci/sear/internal/config"
 )
@@ -17,6 +19,7 @@ type nodePlan struct {
 	role     cloud.Role
 	name     string // Flambé's: <cluster>_orchestrator, <cluster>_factory_<rank>
 	itype    string
+	gpus     int // NVIDIA GPUs of itype, for SEAR_GPUS
 	image    imageInfo
 	userData string // base64, as RunInstances takes it
 }
@@ -56,7 +59,7 @@ func (p *Provider) preflight(ctx context.Context, a *api, spec cloud.Spec) (*lau
 	if plan.subnet, err = a.subnet(ctx, c); err != nil {
 		return nil, err
 	}
-	if plan.nodes, err = a.nodePlans(ctx, spec); err != nil {
+	if plan.nodes, err = a.nodePlans(ctx, spec, newSSM(p.cfg, a.region, a.timing)); err != nil {
 		return nil, err
 	}
 	if c.SecurityGroup != "" {
@@ -66,6 +69,11 @@ func (p *Provider) preflight(ctx context.Context, a *api, spec cloud.Spec) (*lau
 	}
 	if err != nil {
 		return nil, err
+	}
+	if plan.group != "" {
+		if err := p.checkNamedGroup(ctx, a, c, plan.group); err != nil {
+			return nil, err
+		}
 	}
 	if err := a.dryRuns(ctx, spec, plan); err != nil {
 		return nil, err
@@ -97,10 +105,19 @@ func checkSpec(spec cloud.Spec, now time.Time) error {
 	return checkTagCount(spec)
 }
 
-// nodePlans resolves each node's image and renders its user data.
-func (a *api) nodePlans(ctx context.Context, spec cloud.Spec) ([]nodePlan, error) {
+// nodePlans resolves each node's instance type (its GPUs) and image, and
+// renders its user data.
+func (a *api) nodePlans(ctx context.Context, spec cloud.Spec, ssm *awsssm.Client) ([]nodePlan, error) {
 	c := spec.Cluster
 	images := imageCache{}
+	itypes := []string{c.OrchestratorType}
+	if c.FactoriesNum > 0 {
+		itypes = append(itypes, c.FactoriesType)
+	}
+	infos, err := a.typeInfos(ctx, itypes...)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]nodePlan, c.Nodes())
 	for rank := range out {
 		n := nodePlan{rank: rank, role: cloud.Factory, name: fmt.Sprintf("%s_factory_%d", c.Name, rank), itype: c.FactoriesType}
@@ -109,7 +126,8 @@ func (a *api) nodePlans(ctx context.Context, spec cloud.Spec) ([]nodePlan, error
 			n.role, n.name, n.itype = cloud.Orchestrator, c.Name+"_orchestrator", c.OrchestratorType
 			field, ami = "orchestrator_ami", c.OrchestratorAMI
 		}
-		img, err := a.image(ctx, images, field, ami, n.itype)
+		n.gpus = infos[n.itype].gpus
+		img, err := a.image(ctx, ssm, images, field, ami, n.itype, infos[n.itype])
 		if err != nil {
 			return nil, err
 		}

@@ -156,7 +156,7 @@ func readyNodes(c *config.Cluster, nodes []launched, states map[string]types.Ins
 		out = append(out, cloud.Node{
 			Rank: l.node.rank, Role: l.node.role, Name: l.node.name, ID: l.id,
 			SSHAddr: net.JoinHostPort(host, "22"), PrivateIP: private,
-			User: c.Username, Home: home(c.Username), Spot: l.spot, Type: l.node.itype,
+			User: c.Username, Home: home(c.Username), Spot: l.spot, Type: l.node.itype, GPUs: l.node.gpus,
 		})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Rank < out[j].Rank })
