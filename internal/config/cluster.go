@@ -84,6 +84,9 @@ type Cluster struct {
 	IAMInstanceProfile string
 	Outputs            []string
 	TLS                bool
+	// Setup, if set, is how sear bootstraps the nodes' Python environment
+	// (setup.go); nil when the image must have it.
+	Setup *Setup `json:",omitempty"`
 
 	// Set lists the fields the file gives, with their positions.
 	Set map[string]Pos
@@ -115,10 +118,10 @@ var flambeAWSFields = []string{
 // searFields extend both cluster kinds.
 var searFields = []string{
 	"engine", "spot", "max_duration", "ready_timeout", "use_private_ip", "ssh_ingress_cidr",
-	"iam_instance_profile", "outputs", "tls",
+	"iam_instance_profile", "outputs", "tls", "setup",
 }
 
-var localFields = []string{"name", "factories_num", "engine", "setup_cmds", "outputs", "max_duration", "ready_timeout", "tls"}
+var localFields = []string{"name", "factories_num", "engine", "setup_cmds", "outputs", "max_duration", "ready_timeout", "tls", "setup"}
 
 // awsRequired are the fields Flambé's AWSCluster has no default for, minus
 // the ones sear does not need: key and key_name (sear makes ephemeral keys),
@@ -394,6 +397,9 @@ func (s *source) searFields(fs map[string]field, c *Cluster) {
 	if f, ok := fs["outputs"]; ok {
 		c.Outputs, _ = s.strList(f)
 		s.checkGlobs(f, c.Outputs)
+	}
+	if f, ok := fs["setup"]; ok {
+		s.setup(f, c)
 	}
 }
 

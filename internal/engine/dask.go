@@ -47,7 +47,7 @@ func (d dask) env(e *Engine, rank int) map[string]string {
 func (dask) preflight() preflight {
 	return preflight{
 		check: "python3 -c 'import distributed'",
-		fix:   "add `pip install distributed` to setup_cmds or use an AMI with it",
+		fix:   "add `setup: {}` to the cluster file (sear installs distributed==" + DistributedVersion + " in a venv on every node), or use an AMI with it",
 	}
 }
 

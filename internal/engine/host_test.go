@@ -249,7 +249,7 @@ func TestHostStartExplains(t *testing.T) {
 			name: "not installed", env: map[string]string{"FAKE_IMPORT": "missing"},
 			is: ErrNotInstalled,
 			want: []string{"dask is not installed on c_orchestrator (ModuleNotFoundError: No module named 'distributed'): " +
-				"add `pip install distributed` to setup_cmds or use an AMI with it"},
+				"add `setup: {}` to the cluster file (sear installs distributed==" + DistributedVersion + " in a venv on every node), or use an AMI with it"},
 		},
 		{
 			name: "scheduler exits", env: map[string]string{"FAKE_SCHEDULER": "dies"},

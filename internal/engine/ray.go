@@ -41,7 +41,7 @@ func (ray) preflight() preflight {
 		// the job's ray.init() run there.
 		check:  "command -v ray > /dev/null && python3 -c 'import ray'",
 		silent: "no ray command on PATH or in ~/.local/bin",
-		fix:    "add `pip install ray` to setup_cmds or use an AMI with it",
+		fix:    "add `setup: {}` to the cluster file (sear installs ray[default]==" + RayVersion + " in a venv on every node), or use an AMI with it",
 	}
 }
 

@@ -166,7 +166,7 @@ func TestEngineStepSaysDaskIsMissing(t *testing.T) {
 	if !errors.Is(err, engine.ErrNotInstalled) {
 		t.Fatalf("err = %v, want engine.ErrNotInstalled", err)
 	}
-	for _, want := range []string{"dask is not installed on nodask_orchestrator", "No module named 'distributed'", "add `pip install distributed` to setup_cmds"} {
+	for _, want := range []string{"dask is not installed on nodask_orchestrator", "No module named 'distributed'", "add `setup: {}` to the cluster file"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q:\n%v", want, err)
 		}

@@ -60,6 +60,12 @@ func (st *state) env(n cloud.Node) map[string]string {
 		"PYTHONPATH":        l.Work,
 	}
 	maps.Copy(env, st.engineEnv(n)) // DASK_SCHEDULER_ADDRESS and Dask's TLS settings, or Ray's
+	if n.Rank < len(st.paths) && st.paths[n.Rank] != "" {
+		// The bootstrap's venv, as its activate script would set it: its python3 is the
+		// one the engine, the setup commands and the job run.
+		env["PATH"] = st.paths[n.Rank]
+		env["VIRTUAL_ENV"] = st.venv(n)
+	}
 	if !st.opts.Cluster.TLS {
 		delete(env, "SEAR_TLS_CERT")
 		delete(env, "SEAR_TLS_KEY")

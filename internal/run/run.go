@@ -102,6 +102,12 @@ type state struct {
 	clones   []extensions.Clone // git extensions cloned on this machine
 	extDir   string             // where the clones are, removed at the end
 
+	// paths are the nodes' PATH with the bootstrap's venv first, by rank; nil
+	// without setup: or before the bootstrap succeeded.
+	paths []string
+	// bootPhases are each node's bootstrap, shown after the bootstrap step.
+	bootPhases []pipeline.Event
+
 	// interrupted is the run's own context: once it is done (a signal),
 	// a Terminator provider is ending the nodes, and with their RAM the
 	// secrets INI in it.
@@ -181,8 +187,10 @@ func steps() []pipeline.Step[state] {
 		{Name: "keys", Run: makeKeys},
 		{Name: "launch", Run: launch, Cleanup: teardown},
 		{Name: "connect", Run: connect, Cleanup: disconnect},
+		{Name: "environment", Run: checkEnvironment},
 		{Name: "trust", Run: establishTrust},
 		{Name: "upload", Run: upload, Cleanup: removeSecrets},
+		{Name: "bootstrap", Run: bootstrap},
 		{Name: "setup", Run: setup},
 		{Name: "engine", Run: startEngine, Cleanup: stopEngine},
 		{Name: "job", Run: runJob},
@@ -201,6 +209,9 @@ func (st *state) observe(e pipeline.Event) {
 	}
 	if !e.Done && e.Phase == pipeline.PhaseRun {
 		st.logf("sear: %s", e.Step)
+	}
+	if e.Done && e.Step == "bootstrap" && e.Phase == pipeline.PhaseRun {
+		st.emitBootPhases()
 	}
 }
 
