@@ -75,14 +75,15 @@ func readServiceSpec() (serviceSpec, string) {
 }
 
 // resourceTypes are the resource types of service whose ARN format arn
-// matches.
+// matches. The account may be empty: AWS's public SSM parameters belong to
+// no account (arn:aws:ssm:REGION::parameter/aws/service/…).
 func (s serviceSpec) resourceTypes(service, arn string) []string {
 	var out []string
 	for name, rt := range s[service].Resources {
 		for _, f := range rt.ARNFormats {
 			re := regexp.QuoteMeta(f)
 			re = strings.ReplaceAll(re, `\.\*`, `.*`)
-			re = strings.NewReplacer(`\$\{Partition\}`, `aws[a-z-]*`, `\$\{Region\}`, `(\*|[a-z0-9-]+)`, `\$\{Account\}`, `(\*|[0-9]{12}|`+regexp.QuoteMeta(plan.AccountPlaceholder)+`)`).Replace(re)
+			re = strings.NewReplacer(`\$\{Partition\}`, `aws[a-z-]*`, `\$\{Region\}`, `(\*|[a-z0-9-]+)`, `\$\{Account\}`, `(\*|[0-9]{12}|`+regexp.QuoteMeta(plan.AccountPlaceholder)+`|)`).Replace(re)
 			if regexp.MustCompile("^" + re + "$").MatchString(arn) {
 				out = append(out, name)
 			}

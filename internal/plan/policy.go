@@ -157,6 +157,9 @@ func policies(in policyInput) *Policies {
 		Resource: created, Condition: taggedAtCreation(repo, nil)})
 	imgs, imgScope := imageStatements(c, part, region)
 	launch = append(launch, imgs...)
+	if gpuDefaultImage(c) {
+		launch = append(launch, dlamiStatements(part, region)...)
+	}
 	scope = append(scope, imgScope)
 	sn, snScope := subnetStatement(c, arn)
 	launch = append(launch, sn)
@@ -180,8 +183,7 @@ func policies(in policyInput) *Policies {
 			Action:    []string{"ec2:TerminateInstances", "ec2:AuthorizeSecurityGroupIngress", "ec2:DeleteSecurityGroup"},
 			Resource:  []string{arn("instance", "*"), arn("security-group", "*")},
 			Condition: map[string]any{"StringEquals": map[string]any{"aws:ResourceTag/" + repoTag: repo}}},
-		Statement{Sid: "Describe", Effect: "Allow", Resource: []string{"*"},
-			Action: []string{"ec2:DescribeInstances", "ec2:DescribeSecurityGroups", "ec2:DescribeImages", "ec2:DescribeSubnets", "ec2:DescribeInstanceTypeOfferings"}})
+		Statement{Sid: "Describe", Effect: "Allow", Resource: []string{"*"}, Action: describeActions(c)})
 	if pass, passScope := passRole(c, part, in.nodeRole); pass != nil {
 		perm.Statement = append(perm.Statement, *pass)
 		scope = append(scope, passScope)
@@ -192,23 +194,79 @@ func policies(in policyInput) *Policies {
 	return &Policies{Permissions: perm, Trust: trustDoc, Scope: append(scope, trustScope)}
 }
 
-// imageStatements lets the role launch only the AMIs the cluster file
-// names, by ARN, and, for the nodes whose AMI it leaves out, only images
-// Canonical publishes: sear resolves the newest Ubuntu 22.04 at launch
-// (DescribeImages, owner ec2.CanonicalOwner), whose id changes with every
-// release, so the owner is as far as the policy can pin it.
-func imageStatements(c *config.Cluster, part, region string) ([]Statement, string) {
-	amis := []string{c.OrchestratorAMI}
+// clusterNode is one kind of node of a cluster file: its instance type
+// and the AMI it names ("" for sear's default).
+type clusterNode struct{ itype, ami string }
+
+func clusterNodes(c *config.Cluster) []clusterNode {
+	out := []clusterNode{{c.OrchestratorType, c.OrchestratorAMI}}
 	if c.FactoriesNum > 0 {
-		amis = append(amis, c.FactoryAMI)
+		out = append(out, clusterNode{c.FactoriesType, c.FactoryAMI})
 	}
+	return out
+}
+
+// gpuDefaultImage reports whether some node of c has an NVIDIA GPU type
+// and no AMI named, so that sear resolves the Deep Learning AMI for it
+// with ssm:GetParameter (package cloud/ec2, gpuImage).
+func gpuDefaultImage(c *config.Cluster) bool {
+	for _, n := range clusterNodes(c) {
+		if n.ami == "" && ec2.GPUInstanceType(n.itype) {
+			return true
+		}
+	}
+	return false
+}
+
+// describeActions are the Describe calls package cloud/ec2 makes for c:
+// DescribeInstanceTypes only when a node has a GPU type, whose GPUs sear
+// counts with it (typeInfos).
+func describeActions(c *config.Cluster) []string {
+	out := []string{"ec2:DescribeInstances", "ec2:DescribeSecurityGroups", "ec2:DescribeImages", "ec2:DescribeSubnets", "ec2:DescribeInstanceTypeOfferings"}
+	for _, n := range clusterNodes(c) {
+		if ec2.GPUInstanceType(n.itype) {
+			return append(out, "ec2:DescribeInstanceTypes")
+		}
+	}
+	return out
+}
+
+// DLAMIOwners are the values of ec2:Owner for the Deep Learning AMIs:
+// Amazon publishes them from account 898082745236 under the owner alias
+// "amazon" (the DLAMI Developer Guide's "Finding the ID of a DLAMI" finds
+// them with describe-images --owners amazon). The condition admits both,
+// since the key may carry either form of an AWS-owned image's owner.
+var DLAMIOwners = []string{"amazon", "898082745236"}
+
+// dlamiStatements let the role read AWS's public Deep Learning AMI
+// parameters, and nothing else of Parameter Store, and launch the images
+// Amazon publishes. Public parameters live in no account, so their ARNs
+// have an empty account field (arn:aws:ssm:REGION::parameter/aws/service/…),
+// the form AWS's own examples and Karpenter's controller policy use.
+func dlamiStatements(part, region string) []Statement {
+	return []Statement{
+		{Sid: "LaunchFromDeepLearningImages", Effect: "Allow", Action: []string{"ec2:RunInstances"},
+			Resource:  []string{"arn:" + part + ":ec2:" + region + "::image/*"},
+			Condition: map[string]any{"StringEquals": map[string]any{"ec2:Owner": DLAMIOwners}}},
+		{Sid: "ReadDeepLearningImageParameters", Effect: "Allow", Action: []string{"ssm:GetParameter"},
+			Resource: []string{"arn:" + part + ":ssm:" + region + "::parameter" + strings.TrimSuffix(ec2.DLAMIParameterPath, "/") + "/*"}},
+	}
+}
+
+// imageStatements lets the role launch only the AMIs the cluster file
+// names, by ARN, and, for the nodes of a CPU type whose AMI it leaves out,
+// only images Canonical publishes: sear resolves the newest Ubuntu 22.04
+// at launch (DescribeImages, owner ec2.CanonicalOwner), whose id changes
+// with every release, so the owner is as far as the policy can pin it.
+// GPU nodes without an AMI get dlamiStatements instead.
+func imageStatements(c *config.Cluster, part, region string) ([]Statement, string) {
 	var named []string
 	canonical := false
-	for _, a := range amis {
-		if a == "" {
+	for _, n := range clusterNodes(c) {
+		if n.ami == "" && !ec2.GPUInstanceType(n.itype) {
 			canonical = true
 		}
-		named = append(named, a)
+		named = append(named, n.ami)
 	}
 	named = sortedSet(named...)
 	var out []Statement
@@ -226,6 +284,10 @@ func imageStatements(c *config.Cluster, part, region string) ([]Statement, strin
 			Resource:  []string{"arn:" + part + ":ec2:" + region + "::image/*"},
 			Condition: map[string]any{"StringEquals": map[string]any{"ec2:Owner": ec2.CanonicalOwner}}})
 		scope = append(scope, "any image Canonical (account "+ec2.CanonicalOwner+") publishes, since sear finds the newest Ubuntu 22.04 at launch; name orchestrator_ami and factory_ami to pin exact AMIs")
+	}
+	if gpuDefaultImage(c) {
+		scope = append(scope, "for the GPU nodes without an AMI, any image Amazon publishes, since sear finds the newest Deep Learning Base OSS Nvidia Driver GPU AMI at launch "+
+			"from AWS's public parameter (ssm:GetParameter on "+ec2.DLAMIParameterPath+"* only); name the AMI to pin it and drop both")
 	}
 	return out, "images: " + strings.Join(scope, "; ")
 }
