@@ -1,7 +1,8 @@
 """Fit y = 3x + 1 by gradient descent and report the loss curve.
 
 Runs with the standard library only, so it works on any node image. sear
-sets SEAR_OUTPUT_DIR; metrics.json there feeds the report.
+sets SEAR_OUTPUT_DIR; metrics.json there feeds the report. model.txt, in the
+working directory, is what the cluster's outputs glob brings back.
 """
 import argparse
 import json
@@ -34,6 +35,8 @@ def main():
     os.makedirs(out, exist_ok=True)
     with open(os.path.join(out, "metrics.json"), "w") as f:
         json.dump({"loss": losses, "final_loss": losses[-1], "w": round(w, 4), "b": round(b, 4)}, f)
+    with open("model.txt", "w") as f:
+        f.write(f"y = {w:.4f}x + {b:.4f}\n")
     print(f"fitted y = {w:.3f}x + {b:.3f}")
 
 

@@ -90,8 +90,9 @@ var safeName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 // Fetch clones every git extension of exts (shallow, one branch) into
 // opts.Dir and rewrites opts.Runnable to point at the clones. Local paths
 // and pip requirements are left as they are: the first are uploaded with
-// the workspace, the second installed by pip on the nodes. Every extension
-// is tried, and all failures are reported together.
+// the workspace, the second are for Flambé's -i to install on the
+// orchestrator. Every extension is tried, and all failures are reported
+// together.
 func Fetch(ctx context.Context, exts []config.Extension, opts Options) (*Set, error) {
 	if opts.NodeDir == "" {
 		opts.NodeDir = DefaultNodeDir

@@ -5,17 +5,26 @@ package plan
 
 import (
 	"fmt"
+	"path"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/sear-ci/sear/internal/cloud/ec2"
 	"github.com/sear-ci/sear/internal/config"
+	"github.com/sear-ci/sear/internal/extensions"
 )
 
 // DefaultAMI is what sear launches when the cluster file names no AMI:
 // Canonical's current Ubuntu 22.04 image, found with DescribeImages at
 // launch, since AMI ids differ per region and change with every release.
 const DefaultAMI = "latest Canonical Ubuntu 22.04 LTS (resolved at launch)"
+
+// DefaultGPUAMI is what sear launches for an instance type with NVIDIA
+// GPUs when the cluster file names no AMI (cloud/ec2's gpuImage): AWS's
+// Ubuntu 22.04 with the NVIDIA driver and CUDA, found through its public
+// SSM parameter at launch.
+const DefaultGPUAMI = "latest AWS Deep Learning Base OSS Nvidia Driver GPU AMI, Ubuntu 22.04 (resolved at launch)"
 
 // Plan is what a run would do. Field names are stable: --json prints them.
 type Plan struct {
@@ -41,6 +50,9 @@ type Runnable struct {
 	Command    []string    `json:"command"`
 	Extensions []Extension `json:"extensions"`
 	Search     bool        `json:"search"`
+	// RunsOn says where the job runs: a !Experiment on the orchestrator
+	// alone, a !Script on the orchestrator with the engine's workers.
+	RunsOn string `json:"runs_on"`
 }
 
 // Extension is one extension and what sear does with it.
@@ -130,6 +142,7 @@ func Make(in Input) *Plan {
 	c, r := in.Cluster, in.Runnable
 	p := &Plan{Secrets: in.Secrets, Tags: map[string]string{}, Notes: []string{}, Warnings: []string{}}
 	p.Runnable = runnable(r)
+	p.Runnable.RunsOn = runsOn(c, r)
 	p.Cluster = cluster(c, in.Region)
 	p.Nodes = nodes(c)
 	p.Lifetime = Lifetime{
@@ -160,14 +173,45 @@ func runnable(r *config.Runnable) Runnable {
 	out := Runnable{File: r.File, Kind: string(r.Kind), Tag: r.Tag, Name: r.Name, Search: r.Search, Extensions: []Extension{}}
 	out.Command = redactAll(Command(r))
 	for _, e := range r.Extensions {
-		action := map[config.ExtensionKind]string{
-			config.ExtGit:   "cloned on the runner, uploaded, installed with pip on every node",
-			config.ExtLocal: "uploaded from the workspace, installed with pip on every node",
-			config.ExtPip:   "installed with pip on every node",
-		}[e.Kind]
-		out.Extensions = append(out.Extensions, Extension{Name: e.Name, Location: RedactURLs(e.Location), Kind: string(e.Kind), Action: action})
+		out.Extensions = append(out.Extensions, Extension{Name: e.Name, Location: RedactURLs(e.Location), Kind: string(e.Kind), Action: extensionAction(r, e)})
 	}
 	return out
+}
+
+// extensionAction says what becomes of an extension, as the run does it:
+// git ones are cloned on the runner (internal/run's extensions step) and
+// uploaded with the workspace to every node under .sear/extensions, local
+// ones are uploaded with the workspace, and the only thing that installs
+// any of them is Flambé's -i, on the orchestrator, which a !Script does
+// not run with (config refuses a !Script's pip requirements for that).
+func extensionAction(r *config.Runnable, e config.Extension) string {
+	where := map[config.ExtensionKind]string{
+		config.ExtGit:   "cloned on the runner and uploaded to every node as " + path.Join(extensions.DefaultNodeDir, e.Name) + " in the job's working directory",
+		config.ExtLocal: "uploaded with the workspace to every node (a path inside the workspace; one outside it is not uploaded)",
+		config.ExtPip:   "a pip requirement",
+	}[e.Kind]
+	if r.Kind == config.KindFlambe {
+		return where + "; flambe -i pip-installs it on the orchestrator before the run"
+	}
+	if e.Kind == config.ExtPip {
+		return where + "; nothing installs it: a !Script runs without flambe -i"
+	}
+	return where + "; not installed: a !Script runs without flambe -i, so import it from there or pip-install it in setup_cmds"
+}
+
+// runsOn says where the job runs. A !Experiment (any runnable but a
+// !Script) runs as single-machine Flambé on the orchestrator: sear does not
+// hand Flambé its cluster (README, "Coming from Flambé").
+func runsOn(c *config.Cluster, r *config.Runnable) string {
+	switch {
+	case r.Kind == config.KindFlambe && c.FactoriesNum > 0:
+		return "the orchestrator only, as single-machine Flambé; the factories get no trials"
+	case r.Kind == config.KindFlambe:
+		return "the orchestrator, as single-machine Flambé"
+	case c.Engine == config.EngineNone || c.FactoriesNum == 0:
+		return "the orchestrator"
+	}
+	return fmt.Sprintf("the orchestrator, with the %s workers of %d factories", c.Engine, c.FactoriesNum)
 }
 
 // Command is the job's command line on the orchestrator. A !Script runs
@@ -225,6 +269,9 @@ func nodes(c *config.Cluster) []Node {
 		}
 		if n.AMI == "" {
 			n.AMI = DefaultAMI
+			if ec2.GPUInstanceType(n.InstanceType) {
+				n.AMI = DefaultGPUAMI
+			}
 		}
 		n.Volume = fmt.Sprintf("%d GiB %s, deleted on termination", c.VolumeSize, c.VolumeType)
 		out = append(out, n)
@@ -275,20 +322,6 @@ func notes(c *config.Cluster) []string {
 	}
 	if _, ok := c.Set["factories_timeout"]; ok {
 		out = append(out, "factories_timeout is not needed: sear tears the cluster down when the job ends and at max_duration")
-	}
-	return out
-}
-
-func warnings(c *config.Cluster, r *config.Runnable) []string {
-	var out []string
-	if !c.TLS {
-		out = append(out, "tls: false — node-to-node traffic is NOT encrypted or authenticated; use only for troubleshooting")
-	}
-	if g := c.SecurityGroup; c.Kind == config.AWS && g != "" && !strings.HasPrefix(g, "sg-") {
-		out = append(out, fmt.Sprintf("security_group %q is a name: IAM pins security groups by id only, so the permission policy lets the role launch into any security group of the region; write its id (sg-…)", g))
-	}
-	if r.Kind == config.KindFlambe {
-		out = append(out, "this runnable runs with the flambe command, which must be installed on the orchestrator's image (sear checks before running)")
 	}
 	return out
 }

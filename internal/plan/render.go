@@ -43,6 +43,7 @@ func (p *Plan) textRunnable(b *strings.Builder) {
 	r := p.Runnable
 	fmt.Fprintf(b, "Runnable  %s (%s %q)\n", r.File, r.Tag, r.Name)
 	fmt.Fprintf(b, "  command     %s\n", shellJoin(r.Command))
+	fmt.Fprintf(b, "  runs on     %s\n", r.RunsOn)
 	if r.Search {
 		b.WriteString("  search      yes (!g / !s options: Flambé runs one variant per combination)\n")
 	}
