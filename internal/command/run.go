@@ -102,9 +102,10 @@ func runRun(ctx context.Context, s streams, args []string) int {
 }
 
 // runID names this run on every resource it creates (tag sear:run-id),
-// so the post step or `sear sweep --run-id` finds them. In a workflow it
-// is the run and its attempt, unique per repository; elsewhere a random
-// one, printed by the run.
+// so `sear sweep --run-id` finds them. In a workflow it is the run and its
+// attempt, unique per repository and shared by every job of the attempt
+// (which is why the post step sweeps by the cluster id instead:
+// docs/design.md, "Tags"); elsewhere a random one, printed by the run.
 func runID(env Env) string {
 	if id := env("GITHUB_RUN_ID"); id != "" {
 		if a := env("GITHUB_RUN_ATTEMPT"); a != "" {

@@ -34,8 +34,9 @@ func sweepFlagSet() (*flag.FlagSet, *sweepFlags) {
 }
 
 // runSweep deletes what earlier runs left behind, found by tag: layer 4
-// of teardown (--expired, safe on a schedule) and the tool behind layer 2
-// (--run-id, the action's post step).
+// of teardown (--expired, safe on a schedule), one run's clusters
+// (--run-id), or one cluster (--cluster-id, what the action's post step,
+// layer 2, sweeps by; docs/design.md, "Teardown in four layers").
 func runSweep(ctx context.Context, s streams, args []string) int {
 	fs, f := sweepFlagSet()
 	if code, ok := parseFlags(fs, s, args); !ok {

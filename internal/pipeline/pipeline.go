@@ -3,9 +3,9 @@
 // typed state instead of a bag of interface{} values and with cleanup errors
 // returned rather than logged and forgotten.
 //
-// Teardown is the first of sear's four layers (see DESIGN.md): whatever a step
-// created, its Cleanup deletes, in reverse order, on a context that a signal
-// cannot cancel but a deadline bounds.
+// Teardown is the first of sear's four layers (docs/design.md, "Teardown in
+// four layers"): whatever a step created, its Cleanup deletes, in reverse
+// order, on a context that a signal cannot cancel but a deadline bounds.
 package pipeline
 
 import (

@@ -33,7 +33,8 @@ func newLayout(n cloud.Node, clusterID string) layout {
 	}
 }
 
-// env is what every command on node n sees (DESIGN.md, "Job environment").
+// env is what every command on node n sees (docs/design.md, "The job
+// environment").
 // None of it is secret: the INI travels as a file, never in a variable.
 func (st *state) env(n cloud.Node) map[string]string {
 	l := st.layout[n.Rank]

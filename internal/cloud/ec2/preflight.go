@@ -93,7 +93,7 @@ func checkSpec(spec cloud.Spec, now time.Time) error {
 	case len(spec.Keys.Nodes) != c.Nodes():
 		return fmt.Errorf("launch: %d node keys for %d nodes", len(spec.Keys.Nodes), c.Nodes())
 	case spec.RunID == "":
-		// Layers 2 and 4 of teardown find resources by sear:run-id.
+		// `sear sweep --run-id` finds resources by it (docs/design.md, "Tags").
 		return errors.New("launch: no run id; every resource must carry sear:run-id for teardown to find it")
 	case !spec.ExpiresAt.After(now):
 		return fmt.Errorf("launch: expiry %s is not in the future", spec.ExpiresAt.UTC().Format(time.RFC3339))

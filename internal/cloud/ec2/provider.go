@@ -228,7 +228,7 @@ func logf(w io.Writer, format string, args ...any) {
 // terminated: what a teardown still has to terminate.
 var stillLive = []string{"pending", "running", "shutting-down", "stopping", "stopped"}
 
-// The tag keys sear searches by (DESIGN.md, "EC2").
+// The tag keys sear searches by (docs/design.md, "Tags").
 const (
 	tagClusterID  = "sear:cluster-id"
 	tagRunID      = "sear:run-id"

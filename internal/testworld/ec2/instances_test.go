@@ -11,8 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 )
 
-// sear's launch, as the DESIGN's "The cluster" describes it: IMDSv2 with
-// hop limit 1, terminate on shutdown, tags at creation, user data.
+// sear's launch, as docs/design.md, "EC2" describes it: IMDSv2 with hop
+// limit 1, terminate on shutdown, tags at creation, user data.
 func searLaunch(in *ec2.RunInstancesInput) {
 	in.MinCount, in.MaxCount = aws.Int32(2), aws.Int32(2)
 	in.UserData = aws.String(base64.StdEncoding.EncodeToString([]byte("#cloud-config\nruncmd: [true]\n")))
