@@ -1,5 +1,3 @@
-// Package ec2 is the AWS provider: it brings a cluster up on EC2 and takes
-// it down.
 package ec2
 
 import (
