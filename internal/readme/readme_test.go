@@ -1,6 +1,7 @@
 // Package readme keeps README.md honest: the parts of it that restate
 // action.yml (the inputs and outputs tables) or what `sear plan` prints (the
-// IAM policies) are generated, and these tests fail when they drift.
+// IAM policies) are generated, the reference's table of cluster fields is
+// checked against internal/config, and these tests fail when they drift.
 //
 //	go test ./internal/readme -update
 //
@@ -14,6 +15,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -166,8 +168,14 @@ func generated(t *testing.T) map[string]string {
 
 // region finds a generated part: the text between
 // <!-- generated:NAME ... --> and <!-- /generated:NAME -->.
-func region(name string) *regexp.Regexp {
-	return regexp.MustCompile(`(?s)(<!-- generated:` + regexp.QuoteMeta(name) + ` [^>]*-->\n)(.*?)(<!-- /generated:` + regexp.QuoteMeta(name) + ` -->)`)
+func region(name string) *regexp.Regexp { return marked("generated", name) }
+
+// marked finds a part of the README between <!-- KIND:NAME ... --> and
+// <!-- /KIND:NAME -->: "generated" parts are rewritten by -update,
+// "checked" ones are prose that a test holds to the code, row by row.
+func marked(kind, name string) *regexp.Regexp {
+	tag := regexp.QuoteMeta(kind + ":" + name)
+	return regexp.MustCompile(`(?s)(<!-- ` + tag + ` [^>]*-->\n)(.*?)(<!-- /` + tag + ` -->)`)
 }
 
 func TestGeneratedPartsMatch(t *testing.T) {
@@ -281,5 +289,76 @@ func TestDeveloperCommands(t *testing.T) {
 	}
 	if n := strings.Count(section, "```sh\n"); n != 2 {
 		t.Errorf(`README.md's "Developing sear" has %d sh blocks; it has exactly the two set-up commands`, n)
+	}
+}
+
+// TestClusterFieldsTable holds the Reference's table of cluster fields to
+// internal/config, as TestTablesCoverAction holds the inputs to action.yml:
+// a row for every field a cluster file may give and none for a field config
+// does not take, each row's Clusters and From as config has them, and the
+// defaults config applies. A field added to config fails here until the
+// README says what it is.
+func TestClusterFieldsTable(t *testing.T) {
+	data, err := os.ReadFile(readmeFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := marked("checked", "cluster-fields").FindStringSubmatch(string(data))
+	if m == nil {
+		t.Fatal("README.md has no table of cluster fields: add one between\n<!-- checked:cluster-fields (go test ./internal/readme checks the rows against internal/config) -->\n<!-- /checked:cluster-fields -->")
+	}
+	rows := tableRows(m[2], 6)
+	aws, local := config.ClusterFields(config.AWS), config.ClusterFields(config.Local)
+	kinds := map[string][]string{}
+	for _, f := range aws {
+		kinds[f] = append(kinds[f], "AWS")
+	}
+	for _, f := range local {
+		kinds[f] = append(kinds[f], "local")
+	}
+	for name, ks := range kinds {
+		row, ok := rows[name]
+		if !ok {
+			t.Errorf("README.md: the cluster fields table has no row for %q, which internal/config takes; add one (Clusters %q)", name, strings.Join(ks, ", "))
+			continue
+		}
+		if want := strings.Join(ks, ", "); row[1] != want {
+			t.Errorf("README.md: cluster field %q: Clusters is %q, internal/config takes it in %q", name, row[1], want)
+		}
+		from := "sear"
+		if config.FlambeField(name) {
+			from = "Flambé"
+		}
+		if row[2] != from {
+			t.Errorf("README.md: cluster field %q: From is %q, want %q", name, row[2], from)
+		}
+	}
+	for name := range rows {
+		if kinds[name] == nil {
+			t.Errorf("README.md: the cluster fields table has %q, which internal/config does not take", name)
+		}
+	}
+	for name, want := range clusterDefaults(t) {
+		if row, ok := rows[name]; ok && strings.Trim(row[4], "`") != want {
+			t.Errorf("README.md: cluster field %q: Default is %q, internal/config's is %q", name, row[4], want)
+		}
+	}
+}
+
+// clusterDefaults are the values config gives the fields a minimal
+// !AWSCluster leaves out, written as a cluster file would.
+func clusterDefaults(t *testing.T) map[string]string {
+	t.Helper()
+	c, err := config.ParseCluster("minimal.yaml", []byte("!AWSCluster\nname: c\nfactories_num: 0\nfactories_type: t3.large\norchestrator_type: t3.large\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := strconv.FormatBool
+	return map[string]string{
+		"volume_type": c.VolumeType, "volume_size": strconv.Itoa(c.VolumeSize), "username": c.Username,
+		"dedicated": b(c.Dedicated), "orchestrator_timeout": strconv.Itoa(c.OrchestratorTimeout),
+		"factories_timeout": strconv.Itoa(c.FactoriesTimeout), "engine": string(c.Engine), "spot": b(c.Spot),
+		"max_duration": plan.Duration(c.MaxDuration), "ready_timeout": plan.Duration(c.ReadyTimeout),
+		"use_private_ip": b(c.UsePrivateIP), "tls": b(c.TLS),
 	}
 }
