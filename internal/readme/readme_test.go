@@ -1,11 +1,3 @@
-// Package readme keeps README.md honest: the parts of it that restate
-// action.yml (the inputs and outputs tables) or what `sear plan` prints (the
-// IAM policies) are generated, the reference's table of cluster fields is
-// checked against internal/config, and these tests fail when they drift.
-//
-//	go test ./internal/readme -update
-//
-// rewrites the generated parts in place from action.yml and the plan.
 package readme
 
 import (
