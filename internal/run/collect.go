@@ -2,6 +2,7 @@ package run
 
 import (
 	"archive/tar"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -607,6 +608,11 @@ func parseMetrics(path string, data []byte) (Metrics, error) {
 }
 
 func parseMetric(v json.RawMessage) (Metric, bool) {
+	// encoding/json leaves a number untouched for a null: a metric the job
+	// wrote as null would read as 0, a measurement it never made.
+	if string(bytes.TrimSpace(v)) == "null" {
+		return Metric{}, false
+	}
 	var f float64
 	if err := json.Unmarshal(v, &f); err == nil && !math.IsNaN(f) {
 		return Metric{Value: &f}, true
