@@ -63,7 +63,7 @@ func ReadEvent(getenv Getenv) (Event, error) {
 	}
 	e.Owner, e.Repo = owner, name
 	if !supported[e.Name] {
-		return e, fmt.Errorf("sear does not run on the %q event: trigger the workflow on pull_request, pull_request_target, workflow_dispatch or push (or schedule, to sweep)", e.Name)
+		return e, fmt.Errorf("sear does not run on the %q event: trigger the workflow on pull_request, pull_request_target, workflow_dispatch or push (or schedule, for a nightly run or, with `sweep: expired`, a sweep)", e.Name)
 	}
 	if e.Name != "pull_request" && e.Name != "pull_request_target" {
 		return e, nil

@@ -42,6 +42,8 @@ func TestMatrixJobsDoNotSweepEachOther(t *testing.T) {
 	envA, filesA := awsActionEnv(t, w, wsA, runID)
 	if code, stdout, _ := sear(t, envA, "action"); code != ExitFailure || !strings.Contains(stdout, "ready_timeout") {
 		t.Fatalf("job A: exit %d, want a failure at ready_timeout:\n%s", code, stdout)
+	} else if !strings.Contains(stdout, "`sear sweep --cluster-id sear-") || strings.Contains(stdout, "sweep --run-id") {
+		t.Errorf("job A's advice must sweep its own cluster, not the whole run (job B's too):\n%s", stdout)
 	}
 	post := map[string]string{}
 	for k, v := range envA {

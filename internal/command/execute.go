@@ -109,7 +109,13 @@ func (x *execution) observeEvent(e pipeline.Event) {
 // fail prints a run's error, masked, with the way to clean up after it.
 func (x *execution) fail(prefix string, err error) {
 	fmt.Fprintf(x.s.stderr, "%s: %s\n", prefix, x.maskString(err.Error()))
-	if x.loaded.cluster.Kind == config.AWS {
+	switch {
+	case x.loaded.cluster.Kind != config.AWS:
+	case x.clusterID != "":
+		// In a workflow, every job of the run shares the run id: sweeping
+		// by it would end the other jobs' clusters too.
+		fmt.Fprintf(x.s.stderr, "%s: if anything of cluster %s outlived this, `sear sweep --cluster-id %s` deletes it\n", prefix, x.clusterID, x.clusterID)
+	default:
 		fmt.Fprintf(x.s.stderr, "%s: if anything of run %s outlived this, `sear sweep --run-id %s` deletes it\n", prefix, x.runID, x.runID)
 	}
 }

@@ -112,7 +112,7 @@ func explain(what, action string, err error) error {
 			"(`aws sts decode-authorization-message --encoded-message <message>` shows which statement refused it)", what, action, err)
 	case credentialsRefused(err):
 		return fmt.Errorf("%s: AWS refused the credentials (%s): %w; a GitHub OIDC session lasts an hour by default: "+
-			"raise the role's maximum session duration, or run `sear sweep --run-id <id>` with fresh credentials", what, code(err), err)
+			"raise the role's maximum session duration, or run `sear sweep --cluster-id <the cluster id>` with fresh credentials", what, code(err), err)
 	}
 	return fmt.Errorf("%s: %w", what, err)
 }

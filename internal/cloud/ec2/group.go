@@ -14,7 +14,7 @@ import (
 
 // groupName is the per-run security group's name: unique per VPC, as
 // CreateSecurityGroup requires, since the cluster id is.
-func groupName(clusterID string) string { return "sear-" + clusterID }
+func groupName(clusterID string) string { return clusterID } // "sear-…" already
 
 // groupInput is the CreateSecurityGroup request of the per-run group,
 // tagged at creation like the instances.

@@ -156,8 +156,8 @@ func checkVolumes(t *testing.T, st world.StateSnapshot) {
 func checkGroup(t *testing.T, spec cloud.Spec, g world.SecurityGroupState, ssh string) {
 	t.Helper()
 	want := wantTags(spec)
-	want["Name"] = "sear-" + spec.Keys.ID
-	if g.Name != "sear-"+spec.Keys.ID || !reflect.DeepEqual(g.Tags, want) {
+	want["Name"] = spec.Keys.ID
+	if g.Name != spec.Keys.ID || !reflect.DeepEqual(g.Tags, want) {
 		t.Errorf("group %s tags %v\nwant %v", g.Name, g.Tags, want)
 	}
 	var got []string
