@@ -182,6 +182,12 @@ func (s *source) syntaxError(err error) {
 	msg := err.Error()
 	if m := yamlLine.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
+		// yaml.v3 puts a mis-indented line's error at the start of the
+		// mapping it broke; find the line itself, and its column.
+		if bad, ok := findMisindent(s.lines, line); ok {
+			s.errs = append(s.errs, &Error{File: s.name, Line: bad.line, Col: bad.col, Msg: bad.message(), Source: s.line(bad.line)})
+			return
+		}
 		s.errs = append(s.errs, &Error{File: s.name, Line: line, Msg: "invalid YAML: " + m[2], Source: s.line(line)})
 		return
 	}
