@@ -14,7 +14,10 @@ var pricesJSON []byte
 
 // PriceTable is a dated table of hourly instance prices for one region.
 type PriceTable struct {
-	Region   string `json:"region"`
+	Region string `json:"region"`
+	// Location is how AWS's price list names the region ("US East (N.
+	// Virginia)").
+	Location string `json:"name"`
 	Date     string `json:"date"`
 	Currency string `json:"currency"`
 	Unit     string `json:"unit"`
@@ -26,20 +29,72 @@ type PriceTable struct {
 	// A type without one is estimated at its on-demand price, the most a
 	// spot instance is billed by default.
 	Spot map[string]float64 `json:"spot,omitempty"`
+	// Live says the prices came from AWS's Price List API at run time
+	// rather than from the table sear ships.
+	Live bool `json:"live,omitempty"`
 }
 
-// defaultPrices is the table shipped in prices.json, parsed once. A table
+// SourceName says where the prices come from, for a reader deciding how
+// far to trust them: "offline table of 2026-12-06" or "live".
+func (t *PriceTable) SourceName() string {
+	if t.Live {
+		return "AWS Price List API, live"
+	}
+	return "offline table of " + t.Date
+}
+
+// priceFile is prices.json: what every region shares, then each region's
+// prices.
+type priceFile struct {
+	PriceTable
+	Regions map[string]PriceTable `json:"regions"`
+}
+
+// DefaultRegion is the region whose prices stand in for a region the table
+// lacks, as they did when the table had no other.
+const DefaultRegion = "us-east-1"
+
+// defaultPrices are the tables shipped in prices.json, parsed once. A file
 // that does not parse is a build defect, caught by TestPriceTable.
-var defaultPrices = func() *PriceTable {
-	var t PriceTable
-	if err := json.Unmarshal(pricesJSON, &t); err != nil {
+var defaultPrices = func() map[string]*PriceTable {
+	var f priceFile
+	if err := json.Unmarshal(pricesJSON, &f); err != nil {
 		panic(fmt.Sprintf("report: prices.json: %v", err))
 	}
-	return &t
+	out := make(map[string]*PriceTable, len(f.Regions))
+	for region, r := range f.Regions {
+		t := f.PriceTable
+		t.Region, t.Location, t.OnDemand, t.Spot = region, r.Location, r.OnDemand, r.Spot
+		if r.Date != "" {
+			t.Date = r.Date // compiled later than the rest
+		}
+		out[region] = &t
+	}
+	if out[DefaultRegion] == nil {
+		panic("report: prices.json has no " + DefaultRegion)
+	}
+	return out
 }()
 
-// Prices is the price table sear ships.
-func Prices() *PriceTable { return defaultPrices }
+// Prices is the price table sear ships for DefaultRegion.
+func Prices() *PriceTable { return defaultPrices[DefaultRegion] }
+
+// PricesIn is the price table sear ships for region; false when it has
+// none for it.
+func PricesIn(region string) (*PriceTable, bool) {
+	t, ok := defaultPrices[region]
+	return t, ok
+}
+
+// PriceRegions are the regions the shipped table covers, sorted.
+func PriceRegions() []string {
+	out := make([]string, 0, len(defaultPrices))
+	for r := range defaultPrices {
+		out = append(out, r)
+	}
+	slices.Sort(out)
+	return out
+}
 
 // Cost is a run's estimated compute cost.
 type Cost struct {
@@ -137,5 +192,13 @@ func (t *PriceTable) line(n Node) CostLine {
 	return l
 }
 
-// Cost is the run's estimated cost with the price table sear ships.
-func (r *Run) Cost() Cost { return Prices().Estimate(r.Nodes, r.Duration) }
+// Cost is the run's estimated cost with the price table sear ships for its
+// region, or DefaultRegion's when it has none for it (the report then says
+// prices differ there).
+func (r *Run) Cost() Cost {
+	t, ok := PricesIn(r.Region)
+	if !ok {
+		t = Prices()
+	}
+	return t.Estimate(r.Nodes, r.Duration)
+}

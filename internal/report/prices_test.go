@@ -2,29 +2,79 @@ package report
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 )
 
-// TestPriceTable keeps prices.json honest about what it is: dated, for a
-// region, with its source, and only plausible hourly prices.
+// TestPriceTable keeps prices.json honest about what it is: dated, with
+// its source, covering the regions people run in, each with the same
+// instance types and only plausible hourly prices.
 func TestPriceTable(t *testing.T) {
 	t.Parallel()
-	p := Prices()
-	if _, err := time.Parse(time.DateOnly, p.Date); err != nil {
-		t.Errorf("prices.json date %q is not YYYY-MM-DD: %v", p.Date, err)
-	}
-	if p.Region == "" || !strings.HasPrefix(p.Source, "https://") || p.Currency != "USD" {
-		t.Errorf("prices.json needs a region, an https source and USD: %+v", p)
-	}
-	if len(p.OnDemand) < 20 {
-		t.Errorf("prices.json has %d on-demand prices", len(p.OnDemand))
-	}
-	for typ, price := range p.OnDemand {
-		if !strings.Contains(typ, ".") || price <= 0 || price > 100 {
-			t.Errorf("on-demand price of %q is %v: not an instance type or not an hourly price", typ, price)
+	regions := PriceRegions()
+	for _, want := range []string{"us-east-1", "us-east-2", "us-west-2", "eu-west-1", "eu-central-1", "ap-northeast-1"} {
+		if !slices.Contains(regions, want) {
+			t.Errorf("prices.json has no prices for %s; it has %v", want, regions)
 		}
+	}
+	base := Prices()
+	if base.Region != DefaultRegion {
+		t.Errorf("Prices() is the table of %q, want %s", base.Region, DefaultRegion)
+	}
+	for _, region := range regions {
+		p, ok := PricesIn(region)
+		if !ok || p.Region != region || p.Location == "" {
+			t.Fatalf("PricesIn(%q) = %+v, %v: want the region's table with its name", region, p, ok)
+		}
+		if _, err := time.Parse(time.DateOnly, p.Date); err != nil {
+			t.Errorf("prices.json date %q is not YYYY-MM-DD: %v", p.Date, err)
+		}
+		if !strings.HasPrefix(p.Source, "https://") || p.Currency != "USD" || !strings.Contains(p.Note, "re-check") {
+			t.Errorf("%s needs an https source, USD and a note that says to re-check it: %+v", region, p)
+		}
+		if p.SourceName() != "offline table of "+p.Date {
+			t.Errorf("%s: SourceName() = %q", region, p.SourceName())
+		}
+		if len(p.OnDemand) < 20 {
+			t.Errorf("%s has %d on-demand prices", region, len(p.OnDemand))
+		}
+		for typ, price := range p.OnDemand {
+			if !strings.Contains(typ, ".") || price <= 0 || price > 100 {
+				t.Errorf("%s: on-demand price of %q is %v: not an instance type or not an hourly price", region, typ, price)
+			}
+			// No region sear covers lists these families below N.
+			// Virginia, or at more than half again its price: a
+			// larger gap is a typing error in the table.
+			if b := base.OnDemand[typ]; price < b || price > 1.5*b {
+				t.Errorf("%s: %s at $%v/h against $%v/h in %s: check the table", region, typ, price, b, DefaultRegion)
+			}
+		}
+		for typ := range base.OnDemand {
+			if _, ok := p.OnDemand[typ]; !ok {
+				t.Errorf("%s has no price for %s, which %s has", region, typ, DefaultRegion)
+			}
+		}
+	}
+	if _, ok := PricesIn("mars-north-1"); ok {
+		t.Error("PricesIn found a table for a region that does not exist")
+	}
+}
+
+// TestRunCostUsesItsRegion: a run is priced in the region it ran in, and
+// one in a region the table lacks at DefaultRegion's prices.
+func TestRunCostUsesItsRegion(t *testing.T) {
+	t.Parallel()
+	nodes := []Node{{Role: "orchestrator", Type: "m5.large", Uptime: time.Hour}}
+	eu := (&Run{Region: "eu-west-1", Nodes: nodes}).Cost()
+	us := (&Run{Region: "us-east-1", Nodes: nodes}).Cost()
+	other := (&Run{Region: "sa-east-1", Nodes: nodes}).Cost()
+	if eu.Table.Region != "eu-west-1" || eu.USD <= us.USD {
+		t.Errorf("eu-west-1 priced with %s at $%v, us-east-1 at $%v", eu.Table.Region, eu.USD, us.USD)
+	}
+	if other.Table.Region != DefaultRegion || other.USD != us.USD {
+		t.Errorf("sa-east-1 priced with %s at $%v", other.Table.Region, other.USD)
 	}
 }
 
