@@ -87,6 +87,11 @@ type Cluster struct {
 	// Setup, if set, is how sear bootstraps the nodes' Python environment
 	// (setup.go); nil when the image must have it.
 	Setup *Setup `json:",omitempty"`
+	// Capacity holds the list forms of subnet_id, orchestrator_type and
+	// factories_type, and check_quotas (capacity.go).
+	Capacity
+	// Budget is max_cost (budget.go).
+	Budget
 
 	// Set lists the fields the file gives, with their positions.
 	Set map[string]Pos
@@ -118,7 +123,8 @@ var flambeAWSFields = []string{
 // searFields extend both cluster kinds.
 var searFields = []string{
 	"engine", "spot", "max_duration", "ready_timeout", "use_private_ip", "ssh_ingress_cidr",
-	"iam_instance_profile", "outputs", "tls", "setup",
+	"iam_instance_profile", "outputs", "tls", "setup", "check_quotas",
+	"max_cost",
 }
 
 var localFields = []string{"name", "factories_num", "engine", "setup_cmds", "outputs", "max_duration", "ready_timeout", "tls", "setup"}
@@ -217,6 +223,7 @@ func (s *source) awsCluster(root *yaml.Node, c *Cluster) {
 	c.OrchestratorTimeout, c.FactoriesTimeout = -1, 1
 	s.commonCluster(fs, c)
 	s.awsStrings(fs, c)
+	s.capacity(fs, c)
 	s.awsNumbers(fs, c)
 	if f, ok := fs["tags"]; ok {
 		s.clusterTags(f, c)
@@ -258,9 +265,8 @@ func (s *source) commonCluster(fs map[string]field, c *Cluster) {
 
 func (s *source) awsStrings(fs map[string]field, c *Cluster) {
 	for name, dst := range map[string]*string{
-		"factories_type": &c.FactoriesType, "orchestrator_type": &c.OrchestratorType,
 		"orchestrator_ami": &c.OrchestratorAMI, "factory_ami": &c.FactoryAMI,
-		"security_group": &c.SecurityGroup, "subnet_id": &c.SubnetID, "creator": &c.Creator,
+		"security_group": &c.SecurityGroup, "creator": &c.Creator,
 		"region_name": &c.RegionName, "username": &c.Username, "key_name": &c.KeyName, "key": &c.Key,
 		"iam_instance_profile": &c.IAMInstanceProfile,
 	} {
@@ -401,6 +407,7 @@ func (s *source) searFields(fs map[string]field, c *Cluster) {
 	if f, ok := fs["setup"]; ok {
 		s.setup(f, c)
 	}
+	s.budget(fs, c)
 }
 
 // checkGlobs refuses output patterns that would reach outside the job's
