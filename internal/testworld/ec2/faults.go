@@ -21,6 +21,13 @@ type Faults struct {
 	// InsufficientInstanceCapacity for an instance type ("t3.micro") or for
 	// its Spot market only ("t3.micro/spot").
 	InsufficientCapacity map[string]bool
+	// Capacity makes RunInstances fail where a real region runs out: in
+	// one zone, for one instance type, or for one type in one zone, as
+	// capacity is per type and zone ("Troubleshoot instance launch
+	// issues": "If you get an InsufficientInstanceCapacity error ...
+	// try again in a different Availability Zone or with a different
+	// instance type"). See CapacityFault.
+	Capacity []CapacityFault
 	// PartialLaunch caps how many instances one RunInstances launches (>0):
 	// MaxCount is cut down to it, and if that is below MinCount nothing
 	// launches and the call fails with InsufficientInstanceCapacity.
@@ -43,9 +50,29 @@ type Faults struct {
 	ENIReleaseDelay time.Duration
 }
 
+// CapacityFault is one place without capacity. An empty AZ is every zone,
+// an empty Type every type; Market narrows it to "spot" or "on-demand".
+// Code is what RunInstances answers: InsufficientInstanceCapacity (the
+// default, HTTP 500, a server error in the EC2 error table) or
+// Unsupported (HTTP 400, the zone does not support the request).
+type CapacityFault struct {
+	AZ, Type, Market, Code string
+}
+
+// matches reports whether a launch of itype in az on the given market is
+// refused by the fault.
+func (c CapacityFault) matches(az, itype string, spot bool) bool {
+	market := "on-demand"
+	if spot {
+		market = "spot"
+	}
+	return (c.AZ == "" || c.AZ == az) && (c.Type == "" || c.Type == itype) && (c.Market == "" || c.Market == market)
+}
+
 // SetFaults replaces the injected faults; it takes effect for the next call.
 func (s *Server) SetFaults(f Faults) {
 	f.InsufficientCapacity = copyBools(f.InsufficientCapacity)
+	f.Capacity = append([]CapacityFault(nil), f.Capacity...)
 	f.FailBoot = copyBools(f.FailBoot)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -109,6 +136,15 @@ func (s *Server) capacity(req *launchRequest) (int, *apiError) {
 		key += "/spot"
 	}
 	if s.faults.InsufficientCapacity[req.typeName] || s.faults.InsufficientCapacity[key] {
+		return 0, errNoCapacity(req.typeName, req.subnet.az, req.market.spot)
+	}
+	for _, c := range s.faults.Capacity {
+		if !c.matches(req.subnet.az, req.typeName, req.market.spot) {
+			continue
+		}
+		if c.Code == "Unsupported" {
+			return 0, clientError("Unsupported", "The requested configuration is currently not supported. Please check the documentation for supported configurations.")
+		}
 		return 0, errNoCapacity(req.typeName, req.subnet.az, req.market.spot)
 	}
 	n := req.maxCount

@@ -9,5 +9,6 @@ func (s *Server) CurrentFaults() Faults {
 	f := s.faults
 	f.InsufficientCapacity = copyBools(f.InsufficientCapacity)
 	f.FailBoot = copyBools(f.FailBoot)
+	f.Capacity = append([]CapacityFault(nil), f.Capacity...)
 	return f
 }

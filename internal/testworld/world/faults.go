@@ -35,6 +35,9 @@ type EC2Faults struct {
 	// InsufficientCapacity lists instance types ("t3.micro") or a type's Spot market only
 	// ("t3.micro/spot") that RunInstances has no capacity for.
 	InsufficientCapacity []string `json:"insufficient_capacity"`
+	// Capacity lists where RunInstances has no capacity: a zone, a type, or a type in a zone,
+	// optionally on one market, as [{"az": "us-east-1a", "type": "g5.xlarge"}].
+	Capacity []CapacityFault `json:"capacity"`
 	// PartialLaunch caps how many instances one RunInstances launches; 0 is no cap.
 	PartialLaunch int `json:"partial_launch"`
 	// SlowBoot keeps each new instance pending this much longer than the world's boot delay.
@@ -45,6 +48,16 @@ type EC2Faults struct {
 	// ENIReleaseDelay keeps a terminated instance's network interface, and so its security
 	// groups, in use this long: DeleteSecurityGroup answers DependencyViolation meanwhile.
 	ENIReleaseDelay Duration `json:"eni_release_delay"`
+}
+
+// CapacityFault is one place without capacity (see ec2.CapacityFault): AZ or Type or both, Market
+// "spot" or "on-demand" for one market only, Code "Unsupported" instead of the default
+// InsufficientInstanceCapacity.
+type CapacityFault struct {
+	AZ     string `json:"az,omitempty"`
+	Type   string `json:"type,omitempty"`
+	Market string `json:"market,omitempty"`
+	Code   string `json:"code,omitempty"`
 }
 
 // GitHubFaults are GitHub's faults (see github.Faults for each one's exact effect).
@@ -115,6 +128,10 @@ func (w *World) Faults() Faults {
 		Latency: Duration(e.Latency), ThrottleEvery: e.ThrottleEvery, PartialLaunch: e.PartialLaunch,
 		InsufficientCapacity: trueKeys(e.InsufficientCapacity), FailBoot: trueKeys(e.FailBoot),
 		SlowBoot: Duration(w.boot.get()), ENIReleaseDelay: Duration(e.ENIReleaseDelay),
+		Capacity: []CapacityFault{},
+	}
+	for _, c := range e.Capacity {
+		ef.Capacity = append(ef.Capacity, CapacityFault{AZ: c.AZ, Type: c.Type, Market: c.Market, Code: c.Code})
 	}
 	if e.ThrottleEvery > 0 {
 		ef.Throttle = 1 / float64(e.ThrottleEvery)
@@ -157,6 +174,18 @@ func (f *EC2Faults) emulator() (ec2.Faults, error) {
 			bad("insufficient_capacity %q: expected an instance type like \"t3.micro\", or \"t3.micro/spot\" for its Spot market only", k)
 		}
 	}
+	var capacity []ec2.CapacityFault
+	for _, c := range f.Capacity {
+		switch {
+		case c.AZ == "" && c.Type == "":
+			bad("capacity %+v: give an az, a type or both, like {\"az\": \"us-east-1a\", \"type\": \"g5.xlarge\"}", c)
+		case c.Market != "" && c.Market != "spot" && c.Market != "on-demand":
+			bad("capacity market %q: expected \"spot\" or \"on-demand\", or none for both", c.Market)
+		case c.Code != "" && c.Code != "InsufficientInstanceCapacity" && c.Code != "Unsupported":
+			bad("capacity code %q: expected \"InsufficientInstanceCapacity\" (the default) or \"Unsupported\"", c.Code)
+		}
+		capacity = append(capacity, ec2.CapacityFault{AZ: c.AZ, Type: c.Type, Market: c.Market, Code: c.Code})
+	}
 	for _, k := range f.FailBoot {
 		if k != "next" && !strings.HasPrefix(k, "i-") {
 			bad("fail_boot %q: expected \"next\" or an instance id like \"i-0123456789abcdef0\"", k)
@@ -169,7 +198,7 @@ func (f *EC2Faults) emulator() (ec2.Faults, error) {
 	return ec2.Faults{
 		Latency: time.Duration(f.Latency), ThrottleEvery: every, PartialLaunch: f.PartialLaunch,
 		InsufficientCapacity: trueSet(f.InsufficientCapacity), FailBoot: trueSet(f.FailBoot),
-		ENIReleaseDelay: time.Duration(f.ENIReleaseDelay),
+		ENIReleaseDelay: time.Duration(f.ENIReleaseDelay), Capacity: capacity,
 	}, errors.Join(errs...)
 }
 
