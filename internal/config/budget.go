@@ -1,0 +1,75 @@
+package config
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// Budget is what a run may cost: sear refuses, before anything is
+// launched, a cluster whose worst case (package cost) exceeds it.
+type Budget struct {
+	// MaxCost is the most, in US dollars, the cluster's worst case may
+	// cost; 0 means no limit. The action's max-cost input overrides it.
+	MaxCost float64 `json:",omitempty"`
+}
+
+// maxMaxCost bounds max_cost to catch a slip (cents written as dollars,
+// an extra zero) while leaving room for any real cluster: 256 of the
+// largest GPU instances for a day cost far less.
+const maxMaxCost = 1_000_000
+
+// budget reads max_cost: a positive number of US dollars. "$20" and
+// "20 USD" are refused with the number to write, since a string that
+// happens to parse in one locale and not another would make a budget
+// guard that silently guards nothing.
+func (s *source) budget(fs map[string]field, c *Cluster) {
+	f, ok := fs["max_cost"]
+	if !ok {
+		return
+	}
+	n, ok := s.scalar(f, "a number of US dollars")
+	if !ok {
+		return
+	}
+	if t := n.ShortTag(); t != "!!int" && t != "!!float" {
+		hint := ""
+		if v, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimPrefix(n.Value, "$"), "USD")), 64); err == nil {
+			hint = fmt.Sprintf("; write it as a bare number of US dollars: max_cost: %s", strconv.FormatFloat(v, 'f', -1, 64))
+		}
+		s.errorAt(f.value, "max_cost must be a number of US dollars, not %s %q%s", describe(n), n.Value, hint)
+		return
+	}
+	v, err := strconv.ParseFloat(strings.ReplaceAll(n.Value, "_", ""), 64)
+	switch {
+	case err != nil || math.IsNaN(v) || math.IsInf(v, 0):
+		s.errorAt(f.value, "max_cost %q is not a number of US dollars; write it like max_cost: 25 or max_cost: 7.50", n.Value)
+	case v <= 0:
+		s.errorAt(f.value, "max_cost %s must be more than 0 US dollars; remove the field for no limit", n.Value)
+	case v > maxMaxCost:
+		s.errorAt(f.value, "max_cost %s is more than $%d: is it in cents? Give US dollars, or remove the field for no limit", n.Value, maxMaxCost)
+	default:
+		c.MaxCost = v
+	}
+}
+
+// MaxCostError is err about the cluster's max_cost, at the field when the
+// file gives it, else on the file as a whole (the limit came from the
+// action's max-cost input).
+func (c *Cluster) MaxCostError(msg string) *Error {
+	p, ok := c.Set["max_cost"]
+	if !ok {
+		return &Error{File: c.File, Msg: msg}
+	}
+	e := &Error{File: p.File, Line: p.Line, Col: p.Col, Msg: msg}
+	// The source line is read again, for the caret: the parsed cluster
+	// keeps positions, not text. A file gone since is only a lost caret.
+	if data, err := os.ReadFile(p.File); err == nil {
+		if lines := strings.Split(string(data), "\n"); p.Line <= len(lines) {
+			e.Source = strings.TrimRight(lines[p.Line-1], "\r")
+		}
+	}
+	return e
+}

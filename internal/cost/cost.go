@@ -1,0 +1,177 @@
+// Package cost projects what a cluster may cost before anything is
+// launched: the worst case, which the budget guard (max_cost) holds against
+// its limit, and an expected case, with its assumption said. Both count the
+// instances alone, at the prices of package report's table for the
+// cluster's region (report.PricesIn): EBS volumes, data transfer and taxes
+// are not counted, and the plan says so.
+//
+// The worst case is every node billed, at its on-demand price, for the
+// cluster's whole config.Cluster.Lifetime: up to ready_timeout to come up,
+// max_duration for the job, and config.ExpiryMargin to collect outputs and
+// tear down. That is the nodes' own shutdown deadline (the dead-man's
+// switch ends them then whatever became of the runner), so no node of a
+// run is billed longer. Spot nodes count at the on-demand price too: sear
+// asks for spot without a maximum price, and EC2 then bills at most the
+// on-demand price (EC2 User Guide, "Spot Instance pricing history" and
+// "request types": the default maximum price is the On-Demand price).
+package cost
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/sear-ci/sear/internal/config"
+	"github.com/sear-ci/sear/internal/report"
+)
+
+// ExpectedOverhead is the nodes' time around the job in the expected case:
+// boot and SSH (20 to 40 s on EC2, BENCHMARKS.md), upload, a setup:
+// bootstrap (minutes: BENCHMARKS.md measured 8m42s for pip's engine
+// packages), collecting outputs and teardown.
+const ExpectedOverhead = 10 * time.Minute
+
+// ExpectedAssumption says what the expected case assumes, for the plan.
+const ExpectedAssumption = "the job runs its whole max_duration, the nodes spend 10m booting, setting up, collecting outputs and tearing down, and spot nodes are billed at the table's spot price (at most the on-demand price when it has none)"
+
+// Projection is what a cluster may cost.
+type Projection struct {
+	// Region is the region priced; Table is its prices, nil when the
+	// table sear ships has none for it.
+	Region string
+	Table  *report.PriceTable
+	Lines  []Line
+	// Worst is how long each node may be billed; WorstUSD is every node
+	// billed that long at its on-demand price.
+	Worst    time.Duration
+	WorstUSD float64
+	// Expected is how long each node is billed in the expected case;
+	// ExpectedUSD is its cost, an upper bound when ExpectedUpperBound.
+	Expected           time.Duration
+	ExpectedUSD        float64
+	ExpectedUpperBound bool
+	// HourlyUSD is the whole cluster's on-demand price per hour.
+	HourlyUSD float64
+	// Unknown lists the instance types without a price in Region; the
+	// sums leave them out.
+	Unknown []string
+	// Local says the nodes run on this machine and cost nothing.
+	Local bool
+}
+
+// Line is the nodes of one role.
+type Line struct {
+	Role  string
+	Type  string
+	Spot  bool
+	Nodes int
+	// Hourly is the on-demand price of one node-hour; Expected the price
+	// the expected case takes (the spot price, when the table has one).
+	Hourly, ExpectedHourly float64
+	Known                  bool
+	WorstUSD, ExpectedUSD  float64
+}
+
+// Project prices cluster c in region (the region it will run in: its
+// region_name, else the action's input or the environment).
+func Project(c *config.Cluster, region string) Projection {
+	if c.Kind != config.AWS {
+		return Projection{Local: true, Lines: []Line{}, Unknown: []string{}}
+	}
+	p := Projection{Region: region, Worst: c.Lifetime(), Lines: []Line{}, Unknown: []string{}}
+	p.Expected = min(c.MaxDuration+ExpectedOverhead, p.Worst)
+	p.Table, _ = report.PricesIn(region)
+	p.Lines = append(p.Lines, p.line("orchestrator", c.OrchestratorType, c.Spot, 1))
+	if c.FactoriesNum > 0 {
+		p.Lines = append(p.Lines, p.line("factory", c.FactoriesType, c.Spot, c.FactoriesNum))
+	}
+	for i := range p.Lines {
+		l := &p.Lines[i]
+		if !l.Known {
+			if !slices.Contains(p.Unknown, l.Type) {
+				p.Unknown = append(p.Unknown, l.Type)
+			}
+			continue
+		}
+		// Billing is per second with a 60-second minimum, far below
+		// either duration, so the minimum never shows here.
+		l.WorstUSD = float64(l.Nodes) * l.Hourly * p.Worst.Hours()
+		l.ExpectedUSD = float64(l.Nodes) * l.ExpectedHourly * p.Expected.Hours()
+		p.HourlyUSD += float64(l.Nodes) * l.Hourly
+		p.WorstUSD += l.WorstUSD
+		p.ExpectedUSD += l.ExpectedUSD
+		p.ExpectedUpperBound = p.ExpectedUpperBound || (l.Spot && l.ExpectedHourly == l.Hourly)
+	}
+	slices.Sort(p.Unknown)
+	p.WorstUSD, p.ExpectedUSD = cents(p.WorstUSD), cents(p.ExpectedUSD)
+	return p
+}
+
+// cents rounds up to the cent: a bound rounded down would let a run the
+// budget refuses by a fraction of a cent through.
+func cents(usd float64) float64 { return math.Ceil(math.Round(usd*1e6)/1e4) / 100 }
+
+func (p Projection) line(role, typ string, spot bool, n int) Line {
+	l := Line{Role: role, Type: typ, Spot: spot, Nodes: n}
+	if p.Table == nil {
+		return l
+	}
+	if h, ok := p.Table.OnDemand[typ]; ok {
+		l.Hourly, l.ExpectedHourly, l.Known = h, h, true
+		if s, ok := p.Table.Spot[typ]; ok && spot && s < h {
+			l.ExpectedHourly = s
+		}
+	}
+	return l
+}
+
+// Complete says every node has a price, so the sums are the cluster's.
+func (p Projection) Complete() bool { return p.Local || len(p.Unknown) == 0 }
+
+// Source says where the prices come from: "offline table of DATE", or
+// "live" when they were read from AWS.
+func (p Projection) Source() string {
+	if p.Table == nil {
+		return "none: sear's price table has no prices for " + orUnknown(p.Region)
+	}
+	return p.Table.SourceName()
+}
+
+// Driver is the line that costs the most in the worst case.
+func (p Projection) Driver() Line {
+	var d Line
+	for _, l := range p.Lines {
+		if l.WorstUSD > d.WorstUSD {
+			d = l
+		}
+	}
+	return d
+}
+
+// Describe is a line's nodes: "4 c6i.2xlarge factories".
+func (l Line) Describe() string {
+	role := l.Role
+	if l.Nodes != 1 {
+		role = strings.TrimSuffix(role, "y") + map[bool]string{true: "ies", false: "s"}[strings.HasSuffix(role, "y")]
+	}
+	return fmt.Sprintf("%d %s %s", l.Nodes, l.Type, role)
+}
+
+// USD writes an amount as the reports do: "$0.42", "$1,234.50".
+func USD(v float64) string {
+	s := fmt.Sprintf("%.2f", v)
+	whole, frac, _ := strings.Cut(s, ".")
+	for i := len(whole) - 3; i > 0; i -= 3 {
+		whole = whole[:i] + "," + whole[i:]
+	}
+	return "$" + whole + "." + frac
+}
+
+func orUnknown(region string) string {
+	if region == "" {
+		return "an unnamed region (set region_name)"
+	}
+	return region
+}
