@@ -90,31 +90,38 @@ func findMisindent(lines []string, from int) (misindent, bool) {
 	return misindent{}, false
 }
 
-// flowDepth is how many [ and { a line leaves open, outside quotes.
+// flowDepth is how many [ and { a line leaves open, outside quotes and
+// its comment.
 func flowDepth(s string) int {
 	depth := 0
-	var quote rune
-	for _, r := range s {
-		switch {
-		case quote != 0:
-			if r == quote {
-				quote = 0
-			}
-		case r == '"' || r == '\'':
-			quote = r
-		case r == '#':
-			return depth
-		case r == '[' || r == '{':
+	unquoted(stripComment(s), func(_ int, r rune) bool {
+		switch r {
+		case '[', '{':
 			depth++
-		case r == ']' || r == '}':
+		case ']', '}':
 			depth--
 		}
-	}
+		return true
+	})
 	return depth
 }
 
 // stripComment drops a trailing " # comment" outside quotes.
 func stripComment(s string) string {
+	end := len(s)
+	unquoted(s, func(i int, r rune) bool {
+		if r == '#' && (i == 0 || s[i-1] == ' ') {
+			end = i
+			return false
+		}
+		return true
+	})
+	return strings.TrimRight(s[:end], " ")
+}
+
+// unquoted calls f with each rune of s outside '...' and "..." (and its
+// byte offset) until f returns false.
+func unquoted(s string, f func(int, rune) bool) {
 	var quote rune
 	for i, r := range s {
 		switch {
@@ -124,11 +131,10 @@ func stripComment(s string) string {
 			}
 		case r == '"' || r == '\'':
 			quote = r
-		case r == '#' && (i == 0 || s[i-1] == ' '):
-			return strings.TrimRight(s[:i], " ")
+		case !f(i, r):
+			return
 		}
 	}
-	return s
 }
 
 func firstWord(s string) string {
