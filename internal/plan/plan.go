@@ -34,6 +34,7 @@ type Plan struct {
 	Tags      map[string]string `json:"tags"`
 	Network   []Rule            `json:"network"`
 	Lifetime  Lifetime          `json:"lifetime"`
+	Cost      *Cost             `json:"cost"`
 	Secrets   *Secrets          `json:"secrets,omitempty"`
 	Policy    *Policies         `json:"iam,omitempty"`
 	Notes     []string          `json:"notes"`
@@ -163,6 +164,9 @@ func Make(in Input) *Plan {
 		}
 	}
 	p.Notes, p.Warnings = append(p.Notes, notes(c)...), append(p.Warnings, warnings(c, r)...)
+	var costWarnings []string
+	p.Cost, costWarnings = projectCost(c, p.Cluster.Region)
+	p.Warnings = append(p.Warnings, costWarnings...)
 	return p
 }
 

@@ -27,6 +27,7 @@ func (p *Plan) WriteText(w io.Writer) error {
 	var b strings.Builder
 	p.textRunnable(&b)
 	p.textCluster(&b)
+	p.textCost(&b)
 	p.textSecrets(&b)
 	p.textPolicy(&b)
 	for _, n := range p.Notes {

@@ -1,0 +1,71 @@
+package plan_test
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sear-ci/sear/internal/plan"
+)
+
+func costPlan(t *testing.T, cluster string) (*plan.Plan, string, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "cluster.yaml")
+	os.WriteFile(path, []byte(cluster), 0o644)
+	p := plan.Make(plan.Input{Runnable: loadRunnable(t, someRunnable), Cluster: loadCluster(t, path), Repository: "OWNER/REPO"})
+	var text, js bytes.Buffer
+	p.WriteText(&text)
+	p.WriteJSON(&js)
+	return p, text.String(), js.String()
+}
+
+// TestPlanCostOverMaxCost: a plan whose worst case exceeds max_cost says
+// sear would refuse it, with the budget check's own message.
+func TestPlanCostOverMaxCost(t *testing.T) {
+	p, text, js := costPlan(t, "!AWSCluster\nname: c\nfactories_num: 8\nfactories_type: g5.12xlarge\norchestrator_type: m5.large\n"+
+		"region_name: us-west-2\nmax_duration: 3h\nmax_cost: 50\n")
+	// 8 × $5.672 + $0.096 an hour, for 10m + 3h + 15m.
+	if p.Cost.WorstUSD != 155.37 || p.Cost.Within || p.Cost.MaxCostUSD != 50 || p.Cost.Region != "us-west-2" {
+		t.Errorf("cost %+v", p.Cost)
+	}
+	for _, want := range []string{
+		"Cost      us-west-2, offline table of ",
+		"  nodes       8 × g5.12xlarge factory (on-demand): $5.672/h each at the on-demand price\n",
+		"  at most     $155.37: every node billed its whole life, 3h25m (ready_timeout 10m + max_duration 3h + 15m for outputs and teardown)",
+		"  max_cost    $50.00: sear refuses this run before launching anything",
+		"warning: sear would refuse this run: ", "the worst case of this cluster is $155.37, over max_cost $50.00",
+		"The biggest cost is the 8 g5.12xlarge factories",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the text plan lacks %q:\n%s", want, text)
+		}
+	}
+	if !strings.Contains(js, `"worst_usd": 155.37`) || !strings.Contains(js, `"max_cost_usd": 50`) || strings.Contains(js, "within_max_cost") {
+		t.Errorf("the JSON plan's cost:\n%s", js)
+	}
+	within, text, _ := costPlan(t, "!AWSCluster\nname: c\nfactories_num: 0\nfactories_type: m5.large\norchestrator_type: m5.large\nregion_name: us-east-1\nmax_cost: 5\n")
+	if !within.Cost.Within || !strings.Contains(text, "max_cost    $5.00: the worst case is within it") || strings.Contains(text, "would refuse") {
+		t.Errorf("within max_cost: %+v\n%s", within.Cost, text)
+	}
+}
+
+// TestPlanCostUnpriced: a type or a region without prices is said, not
+// guessed, and a max_cost then cannot be checked.
+func TestPlanCostUnpriced(t *testing.T) {
+	p, text, _ := costPlan(t, "!AWSCluster\nname: c\nfactories_num: 2\nfactories_type: x9.huge\norchestrator_type: m5.large\nregion_name: eu-west-1\nmax_cost: 100\n")
+	if strings.Join(p.Cost.Unpriced, ",") != "x9.huge" || p.Cost.Within {
+		t.Errorf("cost %+v", p.Cost)
+	}
+	for _, want := range []string{"2 × x9.huge factory (on-demand): no price in this region", "+ the unpriced x9.huge",
+		"max_cost $100.00 cannot be checked: sear's price table has no price for x9.huge in eu-west-1"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the text plan lacks %q:\n%s", want, text)
+		}
+	}
+	_, text, _ = costPlan(t, "!AWSCluster\nname: c\nfactories_num: 0\nfactories_type: m5.large\norchestrator_type: m5.large\nregion_name: sa-east-1\n")
+	if !strings.Contains(text, "Cost      sa-east-1, none: sear's price table has no prices for sa-east-1\n") || !strings.Contains(text, "elsewhere   at most ap-northeast-1 $") {
+		t.Errorf("a region the table lacks:\n%s", text)
+	}
+}
