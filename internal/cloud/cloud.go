@@ -49,6 +49,29 @@ type Node struct {
 	Type string
 	// GPUs is how many NVIDIA GPUs the instance type has; 0 for local nodes.
 	GPUs int
+	// Attempts are the launches of the whole cluster it took to bring it
+	// up, the last one the one that did, the same on every node; nil for
+	// a provider that tries once (local nodes).
+	Attempts []LaunchAttempt
+}
+
+// LaunchAttempt is one try at launching every node of a cluster in one
+// place. A provider with capacity failover (package ec2) tries again in
+// another zone or with other instance types when the place had no room.
+type LaunchAttempt struct {
+	Zone   string // an Availability Zone
+	Subnet string
+	// OrchestratorType and FactoriesType are the instance types tried;
+	// FactoriesType is "" for a cluster without factories.
+	OrchestratorType, FactoriesType string
+	// Market is "spot", "on-demand", or "spot, else on-demand" (each node
+	// without spot capacity launched on demand).
+	Market string
+	// Code is the provider's error code that ended the attempt, such as
+	// InsufficientInstanceCapacity; "" for the attempt that launched.
+	Code string
+	// Node names the node that met Code.
+	Node string
 }
 
 // Provider creates and deletes a cluster's nodes.

@@ -21,6 +21,7 @@ type imageInfo struct {
 	id         string
 	rootDevice string // where the volume_size/volume_type mapping goes
 	rootSize   int32  // GiB of the root snapshot; the volume may not be smaller
+	arch       string // x86_64 or arm64, as DescribeImages says; "" when it does not
 }
 
 // imageCache keeps what DescribeImages said, by AMI id or by kind and
@@ -111,7 +112,7 @@ func (a *api) defaultImage(ctx context.Context, field, arch string) (imageInfo, 
 }
 
 func imageOf(im types.Image) imageInfo {
-	info := imageInfo{id: aws.ToString(im.ImageId), rootDevice: aws.ToString(im.RootDeviceName)}
+	info := imageInfo{id: aws.ToString(im.ImageId), rootDevice: aws.ToString(im.RootDeviceName), arch: string(im.Architecture)}
 	for _, m := range im.BlockDeviceMappings {
 		if aws.ToString(m.DeviceName) == info.rootDevice && m.Ebs != nil {
 			info.rootSize = aws.ToInt32(m.Ebs.VolumeSize)

@@ -18,8 +18,9 @@ import (
 
 // Launch checks everything it can first (Preflight), then creates the
 // per-run security group, launches every node at once (one RunInstances
-// per node, since each carries its own host key in user data), and waits
-// until all run with an address. A node whose instance fails to boot is
+// per node, since each carries its own host key in user data), failing
+// over to other zones and instance types when EC2 has no room
+// (launchCluster), and waits until all run with an address. A node whose instance fails to boot is
 // launched again, once. It is all or nothing: on any failure it returns an
 // error, and Teardown terminates whatever was created, recorded the moment
 // each create call returned.
@@ -50,12 +51,12 @@ func (p *Provider) Launch(ctx context.Context, spec cloud.Spec) ([]cloud.Node, e
 			return nil, fmt.Errorf("preflight, before any instance was launched: %w", err)
 		}
 	}
-	started, err := p.launchAll(ctx, a, spec, plan, groupID, plan.nodes, 0)
+	ap, started, err := p.launchCluster(ctx, a, spec, plan, groupID)
 	if err != nil {
-		return nil, err
+		return p.withAttempts(nil, err)
 	}
-	logf(a.log, "sear: launched %d instances in %s (%s); waiting until they run", len(started), plan.subnet.az, a.region)
-	return p.untilRunning(ctx, a, spec, plan, groupID, started)
+	logf(a.log, "sear: launched %d instances in %s (%s); waiting until they run", len(started), ap.subnet.az, a.region)
+	return p.withAttempts(p.untilRunning(ctx, a, spec, ap, groupID, started))
 }
 
 // launched is a node whose RunInstances succeeded.
@@ -65,8 +66,8 @@ type launched struct {
 	spot bool
 }
 
-// launchAll launches the given nodes in parallel; attempt is 0 for the
-// first launch and 1 for the relaunch of nodes that failed to boot.
+// launchAll launches the given nodes in parallel; attempt is 1 for the
+// relaunch of nodes that failed to boot.
 func (p *Provider) launchAll(ctx context.Context, a *api, spec cloud.Spec, plan *launchPlan, groupID string, nodes []nodePlan, attempt int) ([]launched, error) {
 	out := make([]launched, len(nodes))
 	errs := make([]error, len(nodes))
@@ -85,12 +86,16 @@ func (p *Provider) launchAll(ctx context.Context, a *api, spec cloud.Spec, plan 
 // clientToken makes RunInstances idempotent per node and attempt
 // ("Ensuring idempotency in Amazon EC2 API requests"): a retry of the same
 // call (the SDK's, after a timeout or a throttle) returns the instance the
-// first one launched instead of launching a second. The on-demand fallback
-// and the relaunch after a failed boot are new launches, with new tokens.
-func clientToken(clusterID string, rank, attempt int, onDemandFallback bool) string {
+// first one launched instead of launching a second. The capacity
+// failover's attempts (try), the on-demand fallback and the relaunch after
+// a failed boot are new launches, with new tokens.
+func clientToken(clusterID string, rank, try, relaunch int, onDemandFallback bool) string {
 	t := fmt.Sprintf("%s-%d", clusterID, rank)
-	if attempt > 0 {
-		t += fmt.Sprintf("-r%d", attempt)
+	if try > 0 {
+		t += fmt.Sprintf("-t%d", try)
+	}
+	if relaunch > 0 {
+		t += fmt.Sprintf("-r%d", relaunch)
 	}
 	if onDemandFallback {
 		t += "-od"
@@ -98,23 +103,37 @@ func clientToken(clusterID string, rank, attempt int, onDemandFallback bool) str
 	return t
 }
 
-// launchNode starts one node: on the spot market when the cluster file
-// asks for it, and on demand when spot has no capacity for it.
-func (p *Provider) launchNode(ctx context.Context, a *api, spec cloud.Spec, plan *launchPlan, n nodePlan, groupID string, attempt int) (launched, error) {
+// launchNode starts one node in the attempt's zone: on the spot market
+// when the attempt's market says so, and on demand when spot has no
+// capacity for it and the market allows (spotElseOnDemand).
+func (p *Provider) launchNode(ctx context.Context, a *api, spec cloud.Spec, plan *launchPlan, n nodePlan, groupID string, relaunch int) (launched, error) {
 	c := spec.Cluster
-	if c.Spot {
-		id, err := p.run(ctx, a, n, runInput(spec, plan, n, groupID, true, clientToken(spec.Keys.ID, n.rank, attempt, false)))
+	az := plan.subnet.az
+	token := func(onDemand bool) string { return clientToken(spec.Keys.ID, n.rank, plan.try, relaunch, onDemand) }
+	trySpot := plan.market != onDemand
+	if plan.market == spotElseOnDemand {
+		if why, refused := plan.spot.refusedCode(az, n.itype); refused {
+			logf(a.log, "sear: spot refused %s in %s a moment ago (%s); launching %s on demand", n.itype, az, why, n.name)
+			trySpot = false
+		}
+	}
+	if trySpot {
+		id, err := p.run(ctx, a, n, runInput(spec, plan, n, groupID, true, token(false)))
 		if err == nil {
 			return launched{node: n, id: id, spot: true}, nil
 		}
-		if !spotUnavailable(err) {
-			return launched{}, launchAdvice(c, n, plan.subnet.az, explain("launch "+n.name+" on the spot market", "ec2:RunInstances", err))
+		if !spotUnavailable(err) && !noRoom(err) {
+			return launched{}, launchAdvice(c, n, az, explain("launch "+n.name+" on the spot market", "ec2:RunInstances", err))
 		}
-		logf(a.log, "sear: no spot capacity for %s in %s (%s); launching %s on demand instead", n.itype, plan.subnet.az, code(err), n.name)
+		plan.spot.refuse(az, n.itype, code(err))
+		if plan.market == spotOnly {
+			return launched{}, launchAdvice(c, n, az, explain("launch "+n.name+" on the spot market", "ec2:RunInstances", err))
+		}
+		logf(a.log, "sear: no spot capacity for %s in %s (%s); launching %s on demand instead", n.itype, az, code(err), n.name)
 	}
-	id, err := p.run(ctx, a, n, runInput(spec, plan, n, groupID, false, clientToken(spec.Keys.ID, n.rank, attempt, c.Spot)))
+	id, err := p.run(ctx, a, n, runInput(spec, plan, n, groupID, false, token(c.Spot)))
 	if err != nil {
-		return launched{}, launchAdvice(c, n, plan.subnet.az, explain("launch "+n.name, "ec2:RunInstances", err))
+		return launched{}, launchAdvice(c, n, az, explain("launch "+n.name, "ec2:RunInstances", err))
 	}
 	return launched{node: n, id: id}, nil
 }

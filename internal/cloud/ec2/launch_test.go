@@ -392,8 +392,10 @@ func TestThrottling(t *testing.T) {
 }
 
 // TestSpotFallsBackToOnDemand: without spot capacity for the factories'
-// type, they launch on demand, and the log says so; the orchestrator's type
-// still has spot capacity. Capacity errors are not retried by the SDK.
+// type anywhere, spot is tried in every zone first (cheapest first), then
+// the factories launch on demand in the first zone, and the log says so;
+// the orchestrator's type still has spot capacity. Capacity errors are
+// not retried by the SDK, and spot is not asked again where it said no.
 func TestSpotFallsBackToOnDemand(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
@@ -406,10 +408,20 @@ func TestSpotFallsBackToOnDemand(t *testing.T) {
 			t.Errorf("node %d Spot = %v", n.Rank, n.Spot)
 		}
 	}
+	ids := map[string]bool{}
+	for _, n := range nodes {
+		ids[n.ID] = true
+	}
 	for _, inst := range f.srv.State().Instances {
+		if !ids[inst.ID] {
+			if inst.State == "running" || inst.State == "pending" {
+				t.Errorf("%s of a failed attempt is %s", inst.ID, inst.State)
+			}
+			continue
+		}
 		wantMarket, wantToken := "on-demand", "-od"
 		if inst.Tags["Role"] == "Orchestrator" {
-			wantMarket, wantToken = "spot", spec.Keys.ID+"-0"
+			wantMarket, wantToken = "spot", spec.Keys.ID+"-0-t3" // the fourth attempt
 		}
 		if inst.Market != wantMarket || !strings.HasSuffix(inst.ClientToken, wantToken) {
 			t.Errorf("%s market %s token %s", inst.Tags["Name"], inst.Market, inst.ClientToken)
@@ -421,11 +433,14 @@ func TestSpotFallsBackToOnDemand(t *testing.T) {
 			refused++
 		}
 	}
-	if refused != 4 {
-		t.Errorf("%d spot launches refused, want 4 (one per factory, not retried)", refused)
+	if refused != 12 {
+		t.Errorf("%d spot launches refused, want 12 (one per factory in each of 3 zones, not retried)", refused)
 	}
-	if got := strings.Count(f.log.String(), "on demand instead"); got != 4 {
+	if got := strings.Count(f.log.String(), "launching exp_factory_"); got != 4 {
 		t.Errorf("log tells of %d fallbacks, want 4:\n%s", got, f.log)
+	}
+	if got := strings.Count(f.log.String(), "failed: InsufficientInstanceCapacity"); got != 3 {
+		t.Errorf("log tells of %d failed attempts, want 3:\n%s", got, f.log)
 	}
 	teardown(t, p)
 	assertClean(t, f)

@@ -3,6 +3,7 @@ package ec2
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -19,28 +20,38 @@ type subnetInfo struct{ id, vpc, az string }
 // typeField is an instance type with the cluster file field that names it.
 type typeField struct{ field, itype string }
 
+// instanceTypes are every instance type the cluster file lists, first
+// choices and alternates, each once per field.
 func instanceTypes(c *config.Cluster) []typeField {
-	out := []typeField{{"orchestrator_type", c.OrchestratorType}}
-	if c.FactoriesNum > 0 {
-		out = append(out, typeField{"factories_type", c.FactoriesType})
+	var out []typeField
+	for _, t := range c.OrchestratorTypeChoices() {
+		out = append(out, typeField{"orchestrator_type", t})
+	}
+	for _, t := range c.FactoriesTypeChoices() {
+		out = append(out, typeField{"factories_type", t})
 	}
 	return out
 }
 
-// subnet finds the subnet the cluster launches into: subnet_id, or a
-// default subnet in a zone that offers every instance type of the cluster
-// (RunInstances would otherwise pick a default subnet itself, possibly in
-// a zone without the type, and fail with Unsupported).
-func (a *api) subnet(ctx context.Context, c *config.Cluster) (subnetInfo, error) {
-	types := instanceTypes(c)
-	zones, err := a.offeredZones(ctx, types)
+// subnets finds the subnets the cluster may launch into, in the order the
+// failover tries them: those subnet_id lists, or the default subnet of
+// each zone that offers a type of each role (RunInstances would otherwise
+// pick a default subnet itself, possibly in a zone without the type, and
+// fail with Unsupported). Every listed type must be offered in one of
+// their zones: a type that could never launch is a mistake in the file.
+func (a *api) subnets(ctx context.Context, c *config.Cluster, plan *launchPlan) error {
+	tf := instanceTypes(c)
+	zones, err := a.offeredZones(ctx, tf)
 	if err != nil {
-		return subnetInfo{}, err
+		return err
 	}
-	if c.SubnetID != "" {
-		return a.namedSubnet(ctx, c.SubnetID, types, zones)
+	plan.offered = zones
+	if ids := c.Subnets(); len(ids) > 0 {
+		plan.subnets, err = a.namedSubnets(ctx, ids, tf, zones)
+	} else {
+		plan.subnets, err = a.defaultSubnets(ctx, c, tf, zones)
 	}
-	return a.defaultSubnet(ctx, types, zones)
+	return err
 }
 
 // offeredZones asks DescribeInstanceTypeOfferings where each type is
@@ -78,51 +89,103 @@ func (a *api) offeredZones(ctx context.Context, tf []typeField) (map[string]map[
 	return zones, nil
 }
 
-func (a *api) namedSubnet(ctx context.Context, id string, tf []typeField, zones map[string]map[string]bool) (subnetInfo, error) {
-	out, err := a.ec2.DescribeSubnets(ctx, &awsec2.DescribeSubnetsInput{SubnetIds: []string{id}})
-	if notFound(err) || isCode(err, "InvalidSubnetID.Malformed") || (err == nil && len(out.Subnets) == 0) {
-		return subnetInfo{}, fmt.Errorf("subnet_id %q does not exist in region %s; check the id and region_name", id, a.region)
+// namedSubnets looks up subnet_id's subnets, which must all exist and lie
+// in one VPC.
+func (a *api) namedSubnets(ctx context.Context, ids []string, tf []typeField, zones map[string]map[string]bool) ([]subnetInfo, error) {
+	out, err := a.ec2.DescribeSubnets(ctx, &awsec2.DescribeSubnetsInput{SubnetIds: ids})
+	if notFound(err) || isCode(err, "InvalidSubnetID.Malformed") || (err == nil && len(out.Subnets) < len(ids)) {
+		if len(ids) == 1 {
+			return nil, fmt.Errorf("subnet_id %q does not exist in region %s; check the id and region_name", ids[0], a.region)
+		}
+		return nil, fmt.Errorf("subnet_id lists a subnet that does not exist in region %s (%s); check the ids and region_name", a.region, describeErr(err, ids))
 	}
 	if err != nil {
-		return subnetInfo{}, explain("look up subnet_id "+id, "ec2:DescribeSubnets", err)
+		return nil, explain("look up subnet_id "+strings.Join(ids, ", "), "ec2:DescribeSubnets", err)
 	}
-	sn := subnetOf(out.Subnets[0])
-	for _, t := range tf {
-		if !zones[t.itype][sn.az] {
-			return subnetInfo{}, fmt.Errorf("%s %q is not offered in %s, the zone of subnet_id %q; it is offered in %s: choose a subnet_id there, or another type",
-				t.field, t.itype, sn.az, id, strings.Join(sortedKeys(zones[t.itype]), ", "))
+	byID := map[string]subnetInfo{}
+	for _, s := range out.Subnets {
+		byID[aws.ToString(s.SubnetId)] = subnetOf(s)
+	}
+	subnets := make([]subnetInfo, 0, len(ids))
+	for _, id := range ids {
+		sn := byID[id]
+		if sn.vpc != byID[ids[0]].vpc {
+			return nil, fmt.Errorf("subnet_id lists %s in %s and %s in %s; list subnets of one VPC, since the run's security group is made in one",
+				ids[0], byID[ids[0]].vpc, id, sn.vpc)
 		}
+		subnets = append(subnets, sn)
 	}
-	return sn, nil
+	for _, t := range tf {
+		var in []string
+		for _, sn := range subnets {
+			if zones[t.itype][sn.az] {
+				in = append(in, sn.az)
+			}
+		}
+		if len(in) > 0 {
+			continue
+		}
+		if len(subnets) == 1 {
+			return nil, fmt.Errorf("%s %q is not offered in %s, the zone of subnet_id %q; it is offered in %s: choose a subnet_id there, or another type",
+				t.field, t.itype, subnets[0].az, subnets[0].id, strings.Join(sortedKeys(zones[t.itype]), ", "))
+		}
+		return nil, fmt.Errorf("%s %q is not offered in any zone of subnet_id (%s); it is offered in %s: add a subnet there to subnet_id, or remove the type",
+			t.field, t.itype, strings.Join(subnetZones(subnets), ", "), strings.Join(sortedKeys(zones[t.itype]), ", "))
+	}
+	return subnets, nil
 }
 
-func (a *api) defaultSubnet(ctx context.Context, tf []typeField, zones map[string]map[string]bool) (subnetInfo, error) {
+// describeErr names the ids DescribeSubnets did not find.
+func describeErr(err error, ids []string) string {
+	if err != nil {
+		return err.Error()
+	}
+	return "asked for " + strings.Join(ids, ", ")
+}
+
+func subnetZones(subnets []subnetInfo) []string {
+	out := make([]string, len(subnets))
+	for i, sn := range subnets {
+		out[i] = sn.az
+	}
+	return out
+}
+
+// defaultSubnets are the default VPC's default subnets, one per zone, in
+// zone order, of the zones that offer a type of each role.
+func (a *api) defaultSubnets(ctx context.Context, c *config.Cluster, tf []typeField, zones map[string]map[string]bool) ([]subnetInfo, error) {
 	out, err := a.ec2.DescribeSubnets(ctx, &awsec2.DescribeSubnetsInput{
 		Filters: []types.Filter{{Name: aws.String("default-for-az"), Values: []string{"true"}}},
 	})
 	if err != nil {
-		return subnetInfo{}, explain("find the default subnets", "ec2:DescribeSubnets", err)
+		return nil, explain("find the default subnets", "ec2:DescribeSubnets", err)
 	}
 	if len(out.Subnets) == 0 {
-		return subnetInfo{}, fmt.Errorf("region %s has no default VPC; set subnet_id in the cluster file to a subnet whose instances get a public address (or set use_private_ip)", a.region)
+		return nil, fmt.Errorf("region %s has no default VPC; set subnet_id in the cluster file to a subnet whose instances get a public address (or set use_private_ip)", a.region)
 	}
 	subnets := make([]subnetInfo, len(out.Subnets))
 	for i, s := range out.Subnets {
 		subnets[i] = subnetOf(s)
 	}
 	sort.Slice(subnets, func(i, j int) bool { return subnets[i].az < subnets[j].az })
+	var usable []subnetInfo
 	for _, sn := range subnets {
-		if offeredEverywhere(tf, zones, sn.az) {
-			return sn, nil
+		if offersEachRole(c, zones, sn.az) {
+			usable = append(usable, sn)
 		}
 	}
-	return subnetInfo{}, fmt.Errorf("no zone of region %s with a default subnet offers all of %s; set subnet_id to a subnet in a zone that does",
-		a.region, describeTypes(tf))
+	if len(usable) == 0 {
+		return nil, fmt.Errorf("no zone of region %s with a default subnet offers all of %s; set subnet_id to a subnet in a zone that does",
+			a.region, describeTypes(tf))
+	}
+	return usable, nil
 }
 
-func offeredEverywhere(tf []typeField, zones map[string]map[string]bool, az string) bool {
-	for _, t := range tf {
-		if !zones[t.itype][az] {
+// offersEachRole reports whether az offers one of the orchestrator's types
+// and one of the factories'.
+func offersEachRole(c *config.Cluster, zones map[string]map[string]bool, az string) bool {
+	for _, list := range [][]string{c.OrchestratorTypeChoices(), c.FactoriesTypeChoices()} {
+		if len(list) > 0 && !slices.ContainsFunc(list, func(t string) bool { return zones[t][az] }) {
 			return false
 		}
 	}

@@ -25,18 +25,41 @@ type nodePlan struct {
 }
 
 // launchPlan is everything Launch needs, checked before anything costs
-// money.
+// money. Each attempt of the capacity failover (failover.go) launches a
+// copy of it with its own subnet, nodes and market.
 type launchPlan struct {
-	nodes  []nodePlan
-	subnet subnetInfo
-	group  string       // the id of the cluster file's security_group; "" when sear makes one
-	ssh    netip.Prefix // where SSH may come from, when sear makes the group
-	tags   map[string]string
+	nodes  []nodePlan // the first choice's types
+	subnet subnetInfo // the first subnet; an attempt's own in its copy
+	// subnets are every subnet the cluster may launch into, in the order
+	// sear tries them, all in the VPC of the first (the per-run security
+	// group is per VPC).
+	subnets []subnetInfo
+	// offered is where each instance type is offered: type → zones.
+	offered map[string]map[string]bool
+	// choices are each role's instance types, first choice first, with
+	// their images: the orchestrator's, then the factories' (none when
+	// there are no factories).
+	choices  [2][]typeChoice
+	userData []string // by rank
+	market   market   // the attempt's market
+	try      int      // the attempt's number, from 0: it makes its client tokens
+	spot     *spotMemo
+	group    string       // the id of the cluster file's security_group; "" when sear makes one
+	ssh      netip.Prefix // where SSH may come from, when sear makes the group
+	tags     map[string]string
+}
+
+// typeChoice is one instance type a role may launch as, with its image.
+type typeChoice struct {
+	itype string
+	gpus  int
+	image imageInfo
 }
 
 // Preflight checks that Launch(spec) can work, and creates nothing: the
-// AMIs exist (or Canonical's Ubuntu 22.04 is found), the subnet exists and
-// its zone offers the instance types, user data fits, the runner's address
+// AMIs exist (or Canonical's Ubuntu 22.04 is found) for every instance
+// type listed, alternates included, in its architecture, the subnets
+// exist in one VPC and their zones offer the instance types, user data fits, the runner's address
 // is known, and EC2 answers DryRun requests for the security group and the
 // launches with DryRunOperation (so the role's permissions suffice). Launch
 // runs it first.
@@ -54,14 +77,15 @@ func (p *Provider) Preflight(ctx context.Context, spec cloud.Spec) error {
 
 func (p *Provider) preflight(ctx context.Context, a *api, spec cloud.Spec) (*launchPlan, error) {
 	c := spec.Cluster
-	plan := &launchPlan{tags: commonTags(spec, p.opts.Creator)}
+	plan := &launchPlan{tags: commonTags(spec, p.opts.Creator), spot: &spotMemo{refused: map[string]string{}}}
+	if err := a.subnets(ctx, c, plan); err != nil {
+		return nil, err
+	}
+	plan.subnet = plan.subnets[0]
+	if err := a.nodePlans(ctx, spec, newSSM(p.cfg, a.region, a.timing), plan); err != nil {
+		return nil, err
+	}
 	var err error
-	if plan.subnet, err = a.subnet(ctx, c); err != nil {
-		return nil, err
-	}
-	if plan.nodes, err = a.nodePlans(ctx, spec, newSSM(p.cfg, a.region, a.timing)); err != nil {
-		return nil, err
-	}
 	if c.SecurityGroup != "" {
 		plan.group, err = a.namedGroup(ctx, c.SecurityGroup, plan.subnet.vpc)
 	} else {
@@ -105,42 +129,85 @@ func checkSpec(spec cloud.Spec, now time.Time) error {
 	return checkTagCount(spec)
 }
 
-// nodePlans resolves each node's instance type (its GPUs) and image, and
-// renders its user data.
-func (a *api) nodePlans(ctx context.Context, spec cloud.Spec, ssm *awsssm.Client) ([]nodePlan, error) {
+// nodePlans resolves every instance type each role may launch as (its
+// GPUs and architecture) and its image, so that an alternate is as
+// checked as the first choice before anything is created, and renders
+// each node's user data. plan.nodes are the first choice's.
+func (a *api) nodePlans(ctx context.Context, spec cloud.Spec, ssm *awsssm.Client, plan *launchPlan) error {
 	c := spec.Cluster
 	images := imageCache{}
-	itypes := []string{c.OrchestratorType}
-	if c.FactoriesNum > 0 {
-		itypes = append(itypes, c.FactoriesType)
-	}
-	infos, err := a.typeInfos(ctx, itypes...)
+	orch, fact := c.OrchestratorTypeChoices(), c.FactoriesTypeChoices()
+	infos, err := a.typeInfos(ctx, append(append([]string(nil), orch...), fact...)...)
 	if err != nil {
-		return nil, err
+		return err
 	}
+	for role, list := range [2][]string{orch, fact} {
+		field, ami := "orchestrator_ami", c.OrchestratorAMI
+		if role == 1 {
+			field, ami = "factory_ami", c.FactoryAMI
+		}
+		for _, itype := range list {
+			img, err := a.image(ctx, ssm, images, field, ami, itype, infos[itype])
+			if err != nil {
+				return err
+			}
+			if err := checkArchitecture(field, img, itype, infos[itype], len(list) > 1); err != nil {
+				return err
+			}
+			if err := checkVolume(c, field, img); err != nil {
+				return err
+			}
+			plan.choices[role] = append(plan.choices[role], typeChoice{itype: itype, gpus: infos[itype].gpus, image: img})
+		}
+	}
+	plan.userData = make([]string, c.Nodes())
+	for rank := range plan.userData {
+		if plan.userData[rank], err = userData(spec, rank); err != nil {
+			return fmt.Errorf("user data for %s: %w", nodeName(c, rank), err)
+		}
+	}
+	plan.nodes = plan.nodesFor(c, 0, 0)
+	return nil
+}
+
+// nodesFor are the nodes of the cluster with the orchestrator's choice oi
+// and the factories' choice fi.
+func (plan *launchPlan) nodesFor(c *config.Cluster, oi, fi int) []nodePlan {
 	out := make([]nodePlan, c.Nodes())
 	for rank := range out {
-		n := nodePlan{rank: rank, role: cloud.Factory, name: fmt.Sprintf("%s_factory_%d", c.Name, rank), itype: c.FactoriesType}
-		field, ami := "factory_ami", c.FactoryAMI
+		n := nodePlan{rank: rank, role: cloud.Factory, name: nodeName(c, rank), userData: plan.userData[rank]}
+		t := typeChoice{}
 		if rank == 0 {
-			n.role, n.name, n.itype = cloud.Orchestrator, c.Name+"_orchestrator", c.OrchestratorType
-			field, ami = "orchestrator_ami", c.OrchestratorAMI
+			n.role, t = cloud.Orchestrator, plan.choices[0][oi]
+		} else {
+			t = plan.choices[1][fi]
 		}
-		n.gpus = infos[n.itype].gpus
-		img, err := a.image(ctx, ssm, images, field, ami, n.itype, infos[n.itype])
-		if err != nil {
-			return nil, err
-		}
-		if err := checkVolume(c, field, img); err != nil {
-			return nil, err
-		}
-		n.image = img
-		if n.userData, err = userData(spec, rank); err != nil {
-			return nil, fmt.Errorf("user data for %s: %w", n.name, err)
-		}
+		n.itype, n.gpus, n.image = t.itype, t.gpus, t.image
 		out[rank] = n
 	}
-	return out, nil
+	return out
+}
+
+// nodeName is Flambé's name of the node of a rank.
+func nodeName(c *config.Cluster, rank int) string {
+	if rank == 0 {
+		return c.Name + "_orchestrator"
+	}
+	return fmt.Sprintf("%s_factory_%d", c.Name, rank)
+}
+
+// checkArchitecture refuses a named AMI of another architecture than an
+// instance type it would launch as, which RunInstances refuses with
+// InvalidParameterValue only once the failover reaches that type.
+func checkArchitecture(field string, img imageInfo, itype string, t typeInfo, alternates bool) error {
+	if img.arch == "" || t.arch == "" || img.arch == t.arch {
+		return nil
+	}
+	fix := "choose a type of the image's architecture, or leave " + field + " out and sear picks an image per type"
+	if alternates {
+		fix = "list types of one architecture in " + typeFieldOf(field) + ", or leave " + field + " out and sear picks an image per type"
+	}
+	return fmt.Errorf("%s %s is an %s image, but %s %q is %s: %s", field, img.id, img.arch, typeFieldOf(field), itype, t.arch, fix)
 }
 
 // checkVolume refuses a root volume smaller than the image's snapshot,

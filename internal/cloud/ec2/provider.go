@@ -79,7 +79,8 @@ type Provider struct {
 	clusterID   string
 	instances   []*instanceRecord
 	groups      []*groupRecord
-	terminating bool // Terminate or Teardown has begun: launch nothing more
+	attempts    []cloud.LaunchAttempt // the capacity failover's, in order
+	terminating bool                  // Terminate or Teardown has begun: launch nothing more
 }
 
 // instanceRecord is an instance this provider created.
