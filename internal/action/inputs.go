@@ -32,7 +32,10 @@ type Inputs struct {
 	Command string
 	// MaxDuration overrides the cluster file's max_duration; zero keeps it.
 	MaxDuration time.Duration
-	AllowForks  bool
+	// MaxCost overrides the cluster file's max_cost, in US dollars; zero
+	// keeps it.
+	MaxCost    float64
+	AllowForks bool
 	// SweepExpired runs `sear sweep --expired` instead of the runnable.
 	SweepExpired     bool
 	WorkingDirectory string // relative to the workspace, cleaned
@@ -118,6 +121,11 @@ func ReadInputs(getenv Getenv) (Inputs, error) {
 			bad("`max-duration` is %q; %v", s, err)
 		}
 	}
+	if s := input(getenv, "max-cost"); s != "" {
+		if in.MaxCost, err = ParseMaxCost(s); err != nil {
+			bad("`max-cost` is %q; %v", s, err)
+		}
+	}
 	if in.AllowForks, err = parseBool(input(getenv, "allow-fork-pull-requests")); err != nil {
 		bad("`allow-fork-pull-requests` is %v", err)
 	}
@@ -156,6 +164,18 @@ func ParseMaxDuration(s string) (time.Duration, error) {
 		return 0, errors.New("give a positive duration such as `90m` or `2h`")
 	}
 	return d, nil
+}
+
+// ParseMaxCost reads max-cost, which overrides the cluster file's
+// max_cost: a positive number of US dollars. A currency sign or code is
+// refused rather than stripped, as the cluster field does, so that one
+// spelling works in both places.
+func ParseMaxCost(s string) (float64, error) {
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || !(v > 0 && v <= 1_000_000) { // NaN is neither
+		return 0, errors.New("give a positive number of US dollars, without a currency sign, such as `25` or `7.50`")
+	}
+	return v, nil
 }
 
 // parseReport reads the report input: check, comment, summary, none.

@@ -102,3 +102,23 @@ func TestMaxOutputDefaultsMatchTheRun(t *testing.T) {
 			in.MaxOutputBytes, in.MaxOutputFiles, err, run.DefaultMaxOutputBytes, run.DefaultMaxOutputFiles)
 	}
 }
+
+// TestMaxCostInput: max-cost is a positive number of US dollars; a
+// currency sign, a code, zero or a slip into the millions is refused with
+// what to write.
+func TestMaxCostInput(t *testing.T) {
+	t.Parallel()
+	for s, want := range map[string]float64{"": 0, "25": 25, "7.50": 7.5, "0.3": 0.3} {
+		in, err := ReadInputs(inputsEnv(map[string]string{"max-cost": s}))
+		if err != nil || in.MaxCost != want {
+			t.Errorf("max-cost %q: %v, %v; want %v", s, in.MaxCost, err, want)
+		}
+	}
+	for _, s := range []string{"$25", "25 USD", "0", "-4", "NaN", "Inf", "2000000", "twenty"} {
+		_, err := ReadInputs(inputsEnv(map[string]string{"max-cost": s}))
+		var ie *InputError
+		if !errors.As(err, &ie) || len(ie.Problems) != 1 || !strings.Contains(ie.Problems[0], "`max-cost` is \""+s+"\"; give a positive number of US dollars, without a currency sign") {
+			t.Errorf("max-cost %q: %v", s, err)
+		}
+	}
+}
