@@ -63,15 +63,22 @@ type Projection struct {
 
 // Line is the nodes of one role.
 type Line struct {
-	Role  string
-	Type  string
-	Spot  bool
-	Nodes int
-	// Hourly is the on-demand price of one node-hour; Expected the price
-	// the expected case takes (the spot price, when the table has one).
+	Role string
+	// Type is the instance type the worst case prices: the dearest of
+	// Choices, the types the capacity failover may launch the role on
+	// (first choice first).
+	Type    string
+	Choices []string
+	Spot    bool
+	Nodes   int
+	// Hourly is Type's on-demand price of one node-hour; ExpectedHourly
+	// the first choice's, which the expected case takes (its spot price,
+	// when the table has one), as the failover moves on only when EC2
+	// has no room for it.
 	Hourly, ExpectedHourly float64
-	Known                  bool
-	WorstUSD, ExpectedUSD  float64
+	// Known says every choice has a price.
+	Known                 bool
+	WorstUSD, ExpectedUSD float64
 }
 
 // Project prices cluster c in region (the region it will run in: its
@@ -83,16 +90,13 @@ func Project(c *config.Cluster, region string) Projection {
 	p := Projection{Region: region, Worst: c.Lifetime(), Lines: []Line{}, Unknown: []string{}}
 	p.Expected = min(c.MaxDuration+ExpectedOverhead, p.Worst)
 	p.Table, _ = report.PricesIn(region)
-	p.Lines = append(p.Lines, p.line("orchestrator", c.OrchestratorType, c.Spot, 1))
+	p.Lines = append(p.Lines, p.line("orchestrator", c.OrchestratorTypeChoices(), c.Spot, 1))
 	if c.FactoriesNum > 0 {
-		p.Lines = append(p.Lines, p.line("factory", c.FactoriesType, c.Spot, c.FactoriesNum))
+		p.Lines = append(p.Lines, p.line("factory", c.FactoriesTypeChoices(), c.Spot, c.FactoriesNum))
 	}
 	for i := range p.Lines {
 		l := &p.Lines[i]
 		if !l.Known {
-			if !slices.Contains(p.Unknown, l.Type) {
-				p.Unknown = append(p.Unknown, l.Type)
-			}
 			continue
 		}
 		// Billing is per second with a 60-second minimum, far below
@@ -102,7 +106,7 @@ func Project(c *config.Cluster, region string) Projection {
 		p.HourlyUSD += float64(l.Nodes) * l.Hourly
 		p.WorstUSD += l.WorstUSD
 		p.ExpectedUSD += l.ExpectedUSD
-		p.ExpectedUpperBound = p.ExpectedUpperBound || (l.Spot && l.ExpectedHourly == l.Hourly)
+		p.ExpectedUpperBound = p.ExpectedUpperBound || (l.Spot && l.ExpectedHourly == p.Table.OnDemand[l.Choices[0]])
 	}
 	slices.Sort(p.Unknown)
 	p.WorstUSD, p.ExpectedUSD = cents(p.WorstUSD), cents(p.ExpectedUSD)
@@ -113,16 +117,36 @@ func Project(c *config.Cluster, region string) Projection {
 // budget refuses by a fraction of a cent through.
 func cents(usd float64) float64 { return math.Ceil(math.Round(usd*1e6)/1e4) / 100 }
 
-func (p Projection) line(role, typ string, spot bool, n int) Line {
-	l := Line{Role: role, Type: typ, Spot: spot, Nodes: n}
-	if p.Table == nil {
-		return l
+// line prices a role's nodes; an unpriced choice goes to p.Unknown.
+func (p *Projection) line(role string, choices []string, spot bool, n int) Line {
+	l := Line{Role: role, Choices: choices, Spot: spot, Nodes: n, Known: len(choices) > 0}
+	if len(choices) > 0 {
+		l.Type = choices[0]
 	}
-	if h, ok := p.Table.OnDemand[typ]; ok {
-		l.Hourly, l.ExpectedHourly, l.Known = h, h, true
-		if s, ok := p.Table.Spot[typ]; ok && spot && s < h {
-			l.ExpectedHourly = s
+	for i, typ := range choices {
+		h, ok := 0.0, false
+		if p.Table != nil {
+			h, ok = p.Table.OnDemand[typ]
 		}
+		if !ok {
+			l.Known = false
+			if !slices.Contains(p.Unknown, typ) {
+				p.Unknown = append(p.Unknown, typ)
+			}
+			continue
+		}
+		if h > l.Hourly {
+			l.Type, l.Hourly = typ, h
+		}
+		if i == 0 {
+			l.ExpectedHourly = h
+			if s, ok := p.Table.Spot[typ]; ok && spot && s < h {
+				l.ExpectedHourly = s
+			}
+		}
+	}
+	if !l.Known {
+		l.Hourly, l.ExpectedHourly = 0, 0
 	}
 	return l
 }
@@ -150,11 +174,15 @@ func (p Projection) Driver() Line {
 	return d
 }
 
-// Describe is a line's nodes: "4 c6i.2xlarge factories".
+// Describe is a line's nodes: "4 c6i.2xlarge factories", or "4
+// factories, at most on g5.xlarge" when the failover has choices.
 func (l Line) Describe() string {
 	role := l.Role
 	if l.Nodes != 1 {
 		role = strings.TrimSuffix(role, "y") + map[bool]string{true: "ies", false: "s"}[strings.HasSuffix(role, "y")]
+	}
+	if len(l.Choices) > 1 {
+		return fmt.Sprintf("%d %s, priced on the dearest of their types, %s", l.Nodes, role, l.Type)
 	}
 	return fmt.Sprintf("%d %s %s", l.Nodes, l.Type, role)
 }

@@ -146,3 +146,23 @@ func TestUSD(t *testing.T) {
 		t.Errorf("cents rounds %v %v %v", cents(1.001), cents(1.0), cents(0.1+0.2))
 	}
 }
+
+// TestProjectFailoverChoices: when the capacity failover may launch a
+// role on any of several types, the worst case prices the dearest and the
+// expected case the first choice.
+func TestProjectFailoverChoices(t *testing.T) {
+	t.Parallel()
+	c := cluster(t, "!AWSCluster\nname: c\nfactories_num: 2\nfactories_type: [c6i.2xlarge, m5.4xlarge, c5.2xlarge]\norchestrator_type: m5.large\n")
+	p := Project(c, "us-east-1")
+	f := p.Lines[1]
+	if f.Type != "m5.4xlarge" || f.Hourly != 0.768 || f.ExpectedHourly != 0.34 || len(f.Choices) != 3 {
+		t.Errorf("factories %+v; want the worst case on m5.4xlarge and the expected case on c6i.2xlarge", f)
+	}
+	if d := p.Driver().Describe(); d != "2 factories, priced on the dearest of their types, m5.4xlarge" {
+		t.Errorf("driver %q", d)
+	}
+	u := Project(cluster(t, "!AWSCluster\nname: c\nfactories_num: 2\nfactories_type: [c6i.2xlarge, x9.huge]\norchestrator_type: m5.large\n"), "us-east-1")
+	if u.Complete() || u.Lines[1].Known || strings.Join(u.Unknown, ",") != "x9.huge" {
+		t.Errorf("a choice without a price leaves the role unbounded: %+v", u)
+	}
+}

@@ -48,14 +48,18 @@ type Cost struct {
 
 // CostLine is the nodes of one role.
 type CostLine struct {
-	Role         string  `json:"role"`
-	Nodes        int     `json:"nodes"`
-	InstanceType string  `json:"instance_type"`
-	Market       string  `json:"market"`
-	Priced       bool    `json:"priced"`
-	HourlyUSD    float64 `json:"hourly_usd"`
-	WorstUSD     float64 `json:"worst_usd"`
-	ExpectedUSD  float64 `json:"expected_usd"`
+	Role         string `json:"role"`
+	Nodes        int    `json:"nodes"`
+	InstanceType string `json:"instance_type"`
+	// InstanceTypes are the capacity failover's choices, first first, when
+	// there are several; InstanceType is then the dearest, which the
+	// worst case prices.
+	InstanceTypes []string `json:"instance_types,omitempty"`
+	Market        string   `json:"market"`
+	Priced        bool     `json:"priced"`
+	HourlyUSD     float64  `json:"hourly_usd"`
+	WorstUSD      float64  `json:"worst_usd"`
+	ExpectedUSD   float64  `json:"expected_usd"`
 }
 
 const costCounts = "the instances only, billed per second: EBS volumes, data transfer and taxes are not counted"
@@ -79,8 +83,12 @@ func projectCost(c *config.Cluster, region string) (*Cost, []string) {
 		if l.Spot {
 			market = "spot"
 		}
-		out.Nodes = append(out.Nodes, CostLine{Role: l.Role, Nodes: l.Nodes, InstanceType: l.Type, Market: market, Priced: l.Known,
-			HourlyUSD: l.Hourly, WorstUSD: round6(l.WorstUSD), ExpectedUSD: round6(l.ExpectedUSD)})
+		line := CostLine{Role: l.Role, Nodes: l.Nodes, InstanceType: l.Type, Market: market, Priced: l.Known,
+			HourlyUSD: l.Hourly, WorstUSD: round6(l.WorstUSD), ExpectedUSD: round6(l.ExpectedUSD)}
+		if len(l.Choices) > 1 {
+			line.InstanceTypes = l.Choices
+		}
+		out.Nodes = append(out.Nodes, line)
 	}
 	for _, r := range report.PriceRegions() {
 		if q := cost.Project(c, r); q.Complete() {
@@ -112,11 +120,17 @@ func (p *Plan) textCost(b *strings.Builder) {
 	}
 	b.WriteByte('\n')
 	for _, l := range c.Nodes {
-		price := "no price in this region"
+		price, types := "no price in this region", l.InstanceType
 		if l.Priced {
 			price = fmt.Sprintf("%s/h each at the on-demand price", hourly(l.HourlyUSD))
 		}
-		fmt.Fprintf(b, "  nodes       %d × %s %s (%s): %s\n", l.Nodes, l.InstanceType, l.Role, l.Market, price)
+		if len(l.InstanceTypes) > 1 {
+			types = strings.Join(l.InstanceTypes, " or ")
+			if l.Priced {
+				price = fmt.Sprintf("up to %s/h each at the on-demand price (%s)", hourly(l.HourlyUSD), l.InstanceType)
+			}
+		}
+		fmt.Fprintf(b, "  nodes       %d × %s %s (%s): %s\n", l.Nodes, types, l.Role, l.Market, price)
 	}
 	unpriced := ""
 	if len(c.Unpriced) > 0 {

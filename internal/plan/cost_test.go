@@ -69,3 +69,15 @@ func TestPlanCostUnpriced(t *testing.T) {
 		t.Errorf("a region the table lacks:\n%s", text)
 	}
 }
+
+// TestPlanCostFailoverChoices: a role the failover may launch on several
+// types lists them, and is priced on the dearest.
+func TestPlanCostFailoverChoices(t *testing.T) {
+	p, text, _ := costPlan(t, "!AWSCluster\nname: c\nfactories_num: 2\nfactories_type: [c6i.2xlarge, m5.4xlarge]\norchestrator_type: m5.large\nregion_name: us-east-1\n")
+	if l := p.Cost.Nodes[1]; l.InstanceType != "m5.4xlarge" || len(l.InstanceTypes) != 2 || l.HourlyUSD != 0.768 {
+		t.Errorf("factories %+v", l)
+	}
+	if want := "  nodes       2 × c6i.2xlarge or m5.4xlarge factory (on-demand): up to $0.768/h each at the on-demand price (m5.4xlarge)\n"; !strings.Contains(text, want) {
+		t.Errorf("the text plan lacks %q:\n%s", want, text)
+	}
+}
