@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/sear-ci/sear/internal/timebudget"
 )
 
 // ClusterKind says which provider brings a cluster up.
@@ -100,16 +102,28 @@ type Cluster struct {
 // Nodes is the number of nodes: the orchestrator and its factories.
 func (c *Cluster) Nodes() int { return 1 + c.FactoriesNum }
 
-// ExpiryMargin is the part of a cluster's lifetime that is neither booting
-// nor the job: uploading, setup, collecting outputs and teardown.
+// ExpiryMargin was the fixed part of a cluster's lifetime besides
+// ready_timeout and max_duration.
+//
+// Deprecated: the lifetime is TimeBudget's sum of bounds, which depends on
+// setup: and setup_cmds; use Lifetime() - ReadyTimeout - MaxDuration.
 const ExpiryMargin = 15 * time.Minute
 
-// Lifetime is how long the cluster's nodes may live from launch: up to
-// ready_timeout to come up, max_duration for the job, and ExpiryMargin.
-// It sets the nodes' own shutdown deadline and sear:expires-at, so it must
-// cover the slowest run sear itself would allow, or the dead-man's switch
-// would end a job still inside its max_duration.
-func (c *Cluster) Lifetime() time.Duration { return c.ReadyTimeout + c.MaxDuration + ExpiryMargin }
+// TimeBudget is the run's bound for each phase, derived from this cluster's
+// numbers (package timebudget owns how).
+func (c *Cluster) TimeBudget() timebudget.Budget {
+	return timebudget.For(timebudget.Inputs{
+		ReadyTimeout: c.ReadyTimeout, MaxDuration: c.MaxDuration,
+		Bootstrap: c.Setup != nil, SetupCmds: len(c.SetupCmds) > 0,
+	})
+}
+
+// Lifetime is how long the cluster's nodes may live from launch: the sum of
+// TimeBudget's bounds. It sets the nodes' own shutdown deadline,
+// sear:expires-at and the certificates' validity; since the run's deadlines
+// come from the same budget, the dead-man's switch never ends a run still
+// inside its bounds.
+func (c *Cluster) Lifetime() time.Duration { return c.TimeBudget().Lifetime() }
 
 // flambeAWSFields are AWSCluster's constructor parameters in Flambé, which a
 // Flambé project's cluster file may use verbatim.

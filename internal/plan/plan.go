@@ -101,6 +101,8 @@ type Lifetime struct {
 	ReadyTimeout string `json:"ready_timeout"`
 	MaxDuration  string `json:"max_duration"`
 	ExpiresAfter string `json:"expires_after"`
+	// Budget is each phase's bound; ExpiresAfter is their sum.
+	Budget []Bound `json:"budget"`
 }
 
 // Secrets is the INI file's shape, never its values.
@@ -150,6 +152,7 @@ func Make(in Input) *Plan {
 		ReadyTimeout: Duration(c.ReadyTimeout),
 		MaxDuration:  Duration(c.MaxDuration),
 		ExpiresAfter: Duration(c.Lifetime()),
+		Budget:       bounds(c.TimeBudget()),
 	}
 	if c.Kind == config.AWS {
 		p.Tags = tags(c, in.Repository)

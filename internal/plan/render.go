@@ -69,6 +69,7 @@ func (p *Plan) textCluster(b *strings.Builder) {
 	fmt.Fprintf(b, "  engine      %s, node-to-node %s\n", c.Engine, tls)
 	fmt.Fprintf(b, "  lifetime    ready within %s, job ends after %s, nodes end themselves after %s\n",
 		p.Lifetime.ReadyTimeout, p.Lifetime.MaxDuration, p.Lifetime.ExpiresAfter)
+	fmt.Fprintf(b, "  budget      %s = %s\n", textBounds(p.Lifetime.Budget), p.Lifetime.ExpiresAfter)
 	for _, n := range p.Nodes {
 		fmt.Fprintf(b, "  node %-3d    %-12s %s", n.Rank, n.Role, n.Name)
 		if n.InstanceType != "" {

@@ -286,3 +286,25 @@ func (b Budget) Exceeded(p Phase) *ExceededError {
 	}
 	return e
 }
+
+// Sum writes the lifetime as the sum of its bounds, each duration as format
+// writes it: "ready_timeout 10m + upload 10m + max_duration 6h + job start
+// and stop 2m + collect 10m + teardown 10m + slack 5m".
+func (b Budget) Sum(format func(time.Duration) string) string {
+	var parts []string
+	add := func(name string, d time.Duration) {
+		if d > 0 {
+			parts = append(parts, name+" "+format(d))
+		}
+	}
+	add("ready_timeout", b.Ready)
+	add("upload", b.Upload)
+	add("bootstrap", b.Bootstrap)
+	add("setup_cmds", b.Setup)
+	add("max_duration", b.MaxDuration)
+	add("job start and stop", b.JobOverhead)
+	add("collect", b.Collect)
+	add("teardown", b.Teardown)
+	add("slack", b.Slack)
+	return strings.Join(parts, " + ")
+}

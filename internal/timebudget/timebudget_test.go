@@ -141,3 +141,11 @@ func TestExceededNamesWhatToChange(t *testing.T) {
 		t.Errorf("job: %s", got)
 	}
 }
+
+func TestSumNamesEveryTerm(t *testing.T) {
+	got := For(Inputs{ReadyTimeout: 8 * time.Minute, MaxDuration: 45 * time.Minute}).Sum(time.Duration.String)
+	want := "ready_timeout 8m0s + upload 10m0s + max_duration 45m0s + job start and stop 2m0s + collect 10m0s + teardown 10m0s + slack 5m0s"
+	if got != want {
+		t.Errorf("Sum = %q, want %q", got, want)
+	}
+}
