@@ -6,9 +6,9 @@
 // are not counted, and the plan says so.
 //
 // The worst case is every node billed, at its on-demand price, for the
-// cluster's whole config.Cluster.Lifetime: up to ready_timeout to come up,
-// max_duration for the job, and config.ExpiryMargin to collect outputs and
-// tear down. That is the nodes' own shutdown deadline (the dead-man's
+// cluster's whole config.Cluster.Lifetime: the sum of the run's time budget
+// (package timebudget: ready_timeout, max_duration and sear's bounds for the
+// other phases). That is the nodes' own shutdown deadline (the dead-man's
 // switch ends them then whatever became of the runner), so no node of a
 // run is billed longer. Spot nodes count at the on-demand price too: sear
 // asks for spot without a maximum price, and EC2 then bills at most the

@@ -35,7 +35,7 @@ func TestProject(t *testing.T) {
 	p := Project(c, "eu-west-1")
 	table, _ := report.PricesIn("eu-west-1")
 	hourly := table.OnDemand["c6i.large"] + 4*table.OnDemand["c6i.2xlarge"]
-	if p.Worst != 8*time.Minute+45*time.Minute+config.ExpiryMargin || p.Worst != c.Lifetime() {
+	if p.Worst != c.Lifetime() {
 		t.Errorf("worst case of %v, want the cluster's lifetime %v", p.Worst, c.Lifetime())
 	}
 	if p.Expected != 55*time.Minute {
@@ -111,7 +111,7 @@ func TestCheck(t *testing.T) {
 	}
 	for _, want := range []string{
 		"the worst case of this cluster is " + USD(p.WorstUSD) + ", over max_cost $1.50",
-		"5 node(s) for up to 1h8m each (ready_timeout 8m + max_duration 45m + 15m for outputs and teardown)",
+		"5 node(s) for up to 1h30m each (ready_timeout 8m + upload 10m + max_duration 45m + job start and stop 2m + collect 10m + teardown 10m + slack 5m)",
 		"in eu-west-1 (offline table of ", "The biggest cost is the 4 c6i.2xlarge factories",
 		"Lower max_duration or factories_num", "raise max_cost to at least " + USD(p.WorstUSD), "Nothing was launched",
 	} {

@@ -137,9 +137,9 @@ func (p *Plan) textCost(b *strings.Builder) {
 		unpriced = " + the unpriced " + strings.Join(c.Unpriced, ", ")
 	}
 	fmt.Fprintf(b, "  per hour    %s%s for the whole cluster, on-demand\n", hourly(c.HourlyUSD), unpriced)
-	fmt.Fprintf(b, "  at most     %s%s: every node billed its whole life, %s (ready_timeout %s + max_duration %s + %s for outputs and teardown), "+
+	fmt.Fprintf(b, "  at most     %s%s: every node billed its whole life, %s (%s), "+
 		"at the on-demand price (spot is billed at most that)\n",
-		cost.USD(c.WorstUSD), unpriced, c.WorstPerNode, p.Lifetime.ReadyTimeout, p.Lifetime.MaxDuration, Duration(config.ExpiryMargin))
+		cost.USD(c.WorstUSD), unpriced, c.WorstPerNode, textBounds(p.Lifetime.Budget))
 	atMost := ""
 	if c.ExpectedAtMost {
 		atMost = "at most "

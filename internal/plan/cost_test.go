@@ -27,22 +27,22 @@ func TestPlanCostOverMaxCost(t *testing.T) {
 	p, text, js := costPlan(t, "!AWSCluster\nname: c\nfactories_num: 8\nfactories_type: g5.12xlarge\norchestrator_type: m5.large\n"+
 		"region_name: us-west-2\nmax_duration: 3h\nmax_cost: 50\n")
 	// 8 × $5.672 + $0.096 an hour, for 10m + 3h + 15m.
-	if p.Cost.WorstUSD != 155.37 || p.Cost.Within || p.Cost.MaxCostUSD != 50 || p.Cost.Region != "us-west-2" {
+	if p.Cost.WorstUSD != 172.04 || p.Cost.Within || p.Cost.MaxCostUSD != 50 || p.Cost.Region != "us-west-2" {
 		t.Errorf("cost %+v", p.Cost)
 	}
 	for _, want := range []string{
 		"Cost      us-west-2, offline table of ",
 		"  nodes       8 × g5.12xlarge factory (on-demand): $5.672/h each at the on-demand price\n",
-		"  at most     $155.37: every node billed its whole life, 3h25m (ready_timeout 10m + max_duration 3h + 15m for outputs and teardown)",
+		"  at most     $172.04: every node billed its whole life, 3h47m (ready 10m + upload 10m + job 3h2m + collect 10m + teardown 10m + slack 5m)",
 		"  max_cost    $50.00: sear refuses this run before launching anything",
-		"warning: sear would refuse this run: ", "the worst case of this cluster is $155.37, over max_cost $50.00",
+		"warning: sear would refuse this run: ", "the worst case of this cluster is $172.04, over max_cost $50.00",
 		"The biggest cost is the 8 g5.12xlarge factories",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the text plan lacks %q:\n%s", want, text)
 		}
 	}
-	if !strings.Contains(js, `"worst_usd": 155.37`) || !strings.Contains(js, `"max_cost_usd": 50`) || strings.Contains(js, "within_max_cost") {
+	if !strings.Contains(js, `"worst_usd": 172.04`) || !strings.Contains(js, `"max_cost_usd": 50`) || strings.Contains(js, "within_max_cost") {
 		t.Errorf("the JSON plan's cost:\n%s", js)
 	}
 	within, text, _ := costPlan(t, "!AWSCluster\nname: c\nfactories_num: 0\nfactories_type: m5.large\norchestrator_type: m5.large\nregion_name: us-east-1\nmax_cost: 5\n")
