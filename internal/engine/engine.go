@@ -73,7 +73,9 @@ type Options struct {
 	// worker node offers); zero lets the engine count the node's CPUs.
 	Threads int
 	// ReadyTimeout bounds Start: from the first command to every worker
-	// having joined. Zero means DefaultReadyTimeout.
+	// having joined. Start ends earlier if its context's deadline comes
+	// first (sear's run hands down what is left of ready_timeout that way).
+	// Zero means the context's deadline, or DefaultReadyTimeout without one.
 	ReadyTimeout time.Duration
 }
 
@@ -105,9 +107,6 @@ func New(opts Options) (*Engine, error) {
 	}
 	if opts.Workers == 0 {
 		opts.Workers = 1
-	}
-	if opts.ReadyTimeout == 0 {
-		opts.ReadyTimeout = DefaultReadyTimeout
 	}
 	if err := opts.validate(fl != nil); err != nil {
 		return nil, err

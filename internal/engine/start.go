@@ -67,6 +67,7 @@ func (e *Engine) Start(ctx context.Context, shells []Shell) (*Ready, error) {
 	if len(shells) != len(e.opts.Nodes) || slices.Contains(shells, nil) {
 		return nil, fmt.Errorf("start %s: %d shells for %d nodes", e.flavor.name(), len(shells), len(e.opts.Nodes))
 	}
+	e = e.within(ctx)
 	deadline := time.Now().Add(e.opts.ReadyTimeout)
 	ctx, cancel := context.WithDeadline(ctx, deadline.Add(scriptSlack))
 	defer cancel()
@@ -84,6 +85,26 @@ func (e *Engine) Start(ctx context.Context, shells []Shell) (*Ready, error) {
 		return nil, err
 	}
 	return e.waitReady(ctx, shells, deadline)
+}
+
+// within is e with ReadyTimeout no later than ctx's deadline less the slack
+// the start scripts need, so that the engine's own "not serving within"
+// comes before the context ends, and a zero ReadyTimeout filled in.
+func (e *Engine) within(ctx context.Context) *Engine {
+	window := e.opts.ReadyTimeout
+	if d, ok := ctx.Deadline(); ok {
+		if left := max(time.Until(d)-scriptSlack, 0); window == 0 || left < window {
+			window = left
+		}
+	} else if window == 0 {
+		window = DefaultReadyTimeout
+	}
+	if window == e.opts.ReadyTimeout {
+		return e
+	}
+	c := *e
+	c.opts.ReadyTimeout = window
+	return &c
 }
 
 // startNode runs node rank's start script and explains its failure.

@@ -36,15 +36,14 @@ func (st *state) dial(ctx context.Context, n cloud.Node, hostKey *keys.SSHKey) (
 }
 
 // connect reaches every node with the host key it was given at launch,
-// within the cluster's ready_timeout.
+// within what the launch left of ready_timeout (ctx's deadline: the dial
+// retries until it), not a fresh window.
 func connect(ctx context.Context, st *state) error {
-	ctx, cancel := context.WithTimeout(ctx, st.opts.Cluster.ReadyTimeout)
-	defer cancel()
 	st.conns = make([]*remote.Client, len(st.nodes))
 	return st.eachNode(ctx, func(ctx context.Context, n cloud.Node) error {
 		c, err := st.dial(ctx, n, st.keys.Nodes[n.Rank].HostKey)
 		if err != nil {
-			return fmt.Errorf("not ready within ready_timeout %s: %w", st.opts.Cluster.ReadyTimeout, err)
+			return fmt.Errorf("not ready within ready_timeout %s: %w", st.budget.Ready, err)
 		}
 		st.conns[n.Rank] = c
 		return nil

@@ -16,6 +16,7 @@ import (
 	"github.com/sear-ci/sear/internal/keys"
 	"github.com/sear-ci/sear/internal/pipeline"
 	"github.com/sear-ci/sear/internal/remote"
+	"github.com/sear-ci/sear/internal/timebudget"
 )
 
 // Options are a run's inputs, all validated before Run is called.
@@ -59,6 +60,9 @@ type Options struct {
 	// DefaultMaxOutputFiles. Files and directories both count.
 	MaxOutputBytes int64
 	MaxOutputFiles int
+	// Budget, if set, replaces the cluster's time budget
+	// (Cluster.TimeBudget); tests shrink it to seconds.
+	Budget *timebudget.Budget
 }
 
 // Result is what a run produced.
@@ -108,6 +112,14 @@ type state struct {
 	// bootPhases are each node's bootstrap, shown after the bootstrap step.
 	bootPhases []pipeline.Event
 
+	// budget is the run's time; sched hands out its deadlines from the
+	// first launch call, nil before.
+	budget timebudget.Budget
+	sched  *timebudget.Schedule
+
+	expiresAt  time.Time // the nodes' own deadline: the schedule's start + the lifetime
+	teardownBy time.Time // the teardown's deadline, set by the first cleanup
+
 	// interrupted is the run's own context: once it is done (a signal),
 	// a Terminator provider is ending the nodes, and with their RAM the
 	// secrets INI in it.
@@ -128,6 +140,10 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		opts.Now = time.Now
 	}
 	st := &state{opts: opts, result: &Result{ExitStatus: -1, Started: opts.Now()}, interrupted: ctx}
+	st.budget = opts.Cluster.TimeBudget()
+	if opts.Budget != nil {
+		st.budget = *opts.Budget
+	}
 	// Before anything costs money: outputs that could not land would make
 	// the whole run for nothing.
 	if err := opts.CheckOutputDir(); err != nil {
@@ -135,7 +151,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 	finished := make(chan struct{})
 	fast := st.terminateOnCancel(ctx, finished)
-	err := pipeline.Run(ctx, st, steps(), pipeline.Options{Observe: st.observe, Abandon: opts.Abandon})
+	err := pipeline.Run(ctx, st, steps(), pipeline.Options{Observe: st.observe, Abandon: opts.Abandon, CleanupTimeout: st.budget.Teardown})
 	close(finished)
 	if ferr := <-fast; ferr != nil {
 		err = errors.Join(err, ferr)
@@ -185,16 +201,16 @@ func steps() []pipeline.Step[state] {
 	return []pipeline.Step[state]{
 		{Name: "extensions", Run: fetchExtensions, Cleanup: removeExtensions},
 		{Name: "keys", Run: makeKeys},
-		{Name: "launch", Run: launch, Cleanup: teardown},
-		{Name: "connect", Run: connect, Cleanup: disconnect},
-		{Name: "environment", Run: checkEnvironment},
-		{Name: "trust", Run: establishTrust},
-		{Name: "upload", Run: upload, Cleanup: removeSecrets},
-		{Name: "bootstrap", Run: bootstrap},
-		{Name: "setup", Run: setup},
-		{Name: "engine", Run: startEngine, Cleanup: stopEngine},
-		{Name: "job", Run: runJob},
-		{Name: "collect", Run: collect},
+		{Name: "launch", Run: bounded(timebudget.Ready, launch), Cleanup: tearingDown(teardown)},
+		{Name: "connect", Run: bounded(timebudget.Ready, connect), Cleanup: tearingDown(disconnect)},
+		{Name: "environment", Run: bounded(timebudget.Ready, checkEnvironment)},
+		{Name: "trust", Run: bounded(timebudget.Ready, establishTrust)},
+		{Name: "upload", Run: bounded(timebudget.Upload, upload), Cleanup: tearingDown(removeSecrets)},
+		{Name: "bootstrap", Run: bounded(timebudget.Bootstrap, bootstrap)},
+		{Name: "setup", Run: bounded(timebudget.Setup, setup)},
+		{Name: "engine", Run: bounded(timebudget.Ready, startEngine), Cleanup: tearingDown(stopEngine)},
+		{Name: "job", Run: bounded(timebudget.Job, runJob)},
+		{Name: "collect", Run: bounded(timebudget.Collect, collect)},
 	}
 }
 
@@ -222,7 +238,7 @@ func (st *state) logf(format string, args ...any) {
 }
 
 func makeKeys(_ context.Context, st *state) error {
-	k, err := keys.New(keys.Options{Nodes: st.opts.Cluster.Nodes(), Lifetime: st.opts.Cluster.Lifetime(), Now: st.opts.Now, ID: st.opts.ClusterID})
+	k, err := keys.New(keys.Options{Nodes: st.opts.Cluster.Nodes(), Lifetime: st.budget.Lifetime(), Now: st.opts.Now, ID: st.opts.ClusterID})
 	if err != nil {
 		return fmt.Errorf("make the cluster's keys: %w", err)
 	}
@@ -233,7 +249,7 @@ func makeKeys(_ context.Context, st *state) error {
 func launch(ctx context.Context, st *state) error {
 	spec := cloud.Spec{
 		Cluster: st.opts.Cluster, Keys: st.keys, RunID: st.opts.RunID, Repository: st.opts.Repository,
-		ExpiresAt: st.opts.Now().Add(st.opts.Cluster.Lifetime()),
+		ExpiresAt: st.expiresAt,
 	}
 	nodes, err := st.opts.Provider.Launch(ctx, spec)
 	st.nodes, st.result.Nodes = nodes, nodes
