@@ -16,6 +16,7 @@ import (
 func bounded(p timebudget.Phase, run func(context.Context, *state) error) func(context.Context, *state) error {
 	return func(ctx context.Context, st *state) error {
 		if st.sched == nil {
+			st.fillBudget()
 			st.sched = st.budget.Start(time.Now)
 			// The tag and the nodes' shutdown use the caller's clock, at
 			// the same instant the schedule starts.
@@ -30,6 +31,14 @@ func bounded(p timebudget.Phase, run func(context.Context, *state) error) func(c
 			return fmt.Errorf("%w: %w", exceeded, err)
 		}
 		return err
+	}
+}
+
+// fillBudget sets the cluster's budget on a state made without Run (tests
+// that run single steps), so that no step sees a zero budget.
+func (st *state) fillBudget() {
+	if st.budget == (timebudget.Budget{}) {
+		st.budget = st.opts.Cluster.TimeBudget()
 	}
 }
 

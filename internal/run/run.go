@@ -238,6 +238,7 @@ func (st *state) logf(format string, args ...any) {
 }
 
 func makeKeys(_ context.Context, st *state) error {
+	st.fillBudget()
 	k, err := keys.New(keys.Options{Nodes: st.opts.Cluster.Nodes(), Lifetime: st.budget.Lifetime(), Now: st.opts.Now, ID: st.opts.ClusterID})
 	if err != nil {
 		return fmt.Errorf("make the cluster's keys: %w", err)
