@@ -144,6 +144,9 @@ func (a *actionStep) run(ctx context.Context) int {
 	x := newExecution(a.s, loaded, a.s.stdout, a.runnable)
 	x.tracker.update(func(r *report.Run) { r.Commit, r.Links, r.Started = base.Commit, base.Links, base.Started })
 	x.aws = awsFlags{roleARN: a.in.RoleARN, region: a.in.Region, duration: a.in.RoleDuration, mask: func(v string) { a.log.Mask([]string{v}) }}
+	x.tracker.update(func(r *report.Run) {
+		r.Projected = projection(loaded.cluster, regionOf(loaded.cluster, x.aws, a.s.env), a.in.MaxCost)
+	})
 	x.gitToken, x.command = a.in.Token, a.in.Command
 	x.workspace = filepath.Join(a.workspace, filepath.FromSlash(a.in.WorkingDirectory))
 	x.outputDir = filepath.Join(a.workspace, filepath.FromSlash(a.in.OutputDir))
@@ -212,6 +215,14 @@ func (a *actionStep) load() (*inputs, []report.ConfigError) {
 	}
 	if a.in.MaxDuration > 0 {
 		c.MaxDuration = a.in.MaxDuration
+	}
+	// After max-duration, which the worst case counts; before anything
+	// is created, which is the point of a budget.
+	if err := checkBudget(c, regionOf(c, awsFlags{region: a.in.Region}, a.s.env), a.in.MaxCost); err != nil {
+		end := a.log.Fence()
+		fmt.Fprintln(a.s.stderr, pretty(err))
+		end()
+		return nil, configErrors(err, a.workspace)
 	}
 	return &inputs{runnable: r, cluster: c, secrets: a.secrets}, nil
 }

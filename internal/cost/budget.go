@@ -34,12 +34,18 @@ func Check(c *config.Cluster, p Projection, limit Limit) error {
 	if limit.USD <= 0 || p.Local {
 		return nil
 	}
+	at := c.MaxCostError
+	if limit.From != "max_cost" {
+		// The limit is the input's: the file's max_cost, if any, is not
+		// what to change.
+		at = func(msg string) *config.Error { return &config.Error{File: c.File, Msg: msg} }
+	}
 	if !p.Complete() {
 		covered := "the regions it covers"
 		if p.Table == nil {
 			covered = "its regions"
 		}
-		return c.MaxCostError(fmt.Sprintf("%s %s cannot be checked: sear's price table has no price for %s in %s "+
+		return at(fmt.Sprintf("%s %s cannot be checked: sear's price table has no price for %s in %s "+
 			"(see internal/report/prices.json for %s); choose an instance type it prices, run in a region it covers, or remove %s. Nothing was launched",
 			limit.From, USD(limit.USD), strings.Join(p.Unknown, ", "), orUnknown(p.Region), covered, limit.From))
 	}
@@ -47,12 +53,12 @@ func Check(c *config.Cluster, p Projection, limit Limit) error {
 		return nil
 	}
 	d := p.Driver()
-	return c.MaxCostError(fmt.Sprintf("the worst case of this cluster is %s, over %s %s: %d node(s) for up to %s each "+
-		"(%s) at %s an hour in %s (%s). "+
+	return at(fmt.Sprintf("the worst case of this cluster is %s, over %s %s: %d node(s) for up to %s each "+
+		"(ready_timeout %s + max_duration %s + %s for outputs and teardown) at %s an hour in %s (%s). "+
 		"The biggest cost is the %s, %s of it. Lower max_duration or factories_num, or choose a smaller instance type, "+
 		"or raise %s to at least %s. Nothing was launched",
 		USD(p.WorstUSD), limit.From, USD(limit.USD), c.Nodes(), duration(p.Worst),
-		c.TimeBudget().Sum(duration), USD(p.HourlyUSD), p.Region, p.Source(),
+		duration(c.ReadyTimeout), duration(c.MaxDuration), duration(config.ExpiryMargin), USD(p.HourlyUSD), p.Region, p.Source(),
 		d.Describe(), USD(cents(d.WorstUSD)), limit.From, USD(p.WorstUSD)))
 }
 

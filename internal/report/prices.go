@@ -202,3 +202,41 @@ func (r *Run) Cost() Cost {
 	}
 	return t.Estimate(r.Nodes, r.Duration)
 }
+
+// Projection is what a run may cost at most, known before anything is
+// launched (package cost), so that the check run says it while the run is
+// under way: a reviewer sees what a run risks before it has cost it.
+type Projection struct {
+	// AtMostUSD is the worst case: every node billed its whole life at
+	// the on-demand price.
+	AtMostUSD float64
+	// Complete is false when some node has no price: AtMostUSD leaves it
+	// out.
+	Complete bool
+	// MaxCostUSD is the budget the run was checked against; 0 for none.
+	MaxCostUSD float64
+	// Region and Source say which prices: "offline table of DATE".
+	Region, Source string
+}
+
+// projected is " · projected at most $1.85" for a run under way with a
+// projection, else "".
+func projected(r *Run) string {
+	p := r.Projected
+	if r.Verdict != Running || p == nil || p.AtMostUSD <= 0 {
+		return ""
+	}
+	s := "projected at most " + usd(p.AtMostUSD)
+	if !p.Complete {
+		s += " + unpriced nodes"
+	}
+	return s
+}
+
+// budgetNote is " (max_cost $20.00)" when the run was checked against one.
+func budgetNote(p *Projection) string {
+	if p == nil || p.MaxCostUSD <= 0 {
+		return ""
+	}
+	return " (budget " + usd(p.MaxCostUSD) + ")"
+}

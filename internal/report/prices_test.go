@@ -111,3 +111,28 @@ func TestEstimate(t *testing.T) {
 		t.Errorf("two factories of one type make lines %+v, want one line of 2 nodes and 3h", c.Lines)
 	}
 }
+
+// TestProjectionWhileRunning: the check run in progress says what the run
+// may cost at most, in its title and its facts, with the budget; once the
+// run has ended the estimate of what it did cost takes over.
+func TestProjectionWhileRunning(t *testing.T) {
+	t.Parallel()
+	r := Run{Runnable: "exp.yaml", Verdict: Running, Region: "eu-west-1",
+		Phases:    []Phase{{Name: "launch", Running: true}},
+		Projected: &Projection{AtMostUSD: 41.5, Complete: true, MaxCostUSD: 50, Region: "eu-west-1", Source: "offline table of 2026-12-06"}}
+	out := Check(r)
+	if want := "⏳ running (launch) · projected at most $41.50"; out.Title != want {
+		t.Errorf("title %q, want %q", out.Title, want)
+	}
+	if want := "projected at most **$41.50** (budget $50.00)"; !strings.Contains(out.Summary, want) {
+		t.Errorf("summary lacks %q:\n%s", want, out.Summary)
+	}
+	r.Projected.Complete, r.Projected.MaxCostUSD = false, 0
+	if out := Check(r); !strings.HasSuffix(out.Title, "projected at most $41.50 + unpriced nodes") || strings.Contains(out.Summary, "budget") {
+		t.Errorf("an incomplete projection without a budget: %q\n%s", out.Title, out.Summary)
+	}
+	r.Verdict, r.Phases = Success, nil
+	if out := Check(r); strings.Contains(out.Title+out.Summary+out.Text, "projected") {
+		t.Errorf("a finished run still shows its projection: %q\n%s", out.Title, out.Summary)
+	}
+}

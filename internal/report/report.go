@@ -81,6 +81,9 @@ type Run struct {
 	Phases   []Phase
 	Nodes    []Node
 	Metrics  Metrics
+	// Projected is what the run may cost at most, known before launch;
+	// the reports show it while the run is under way. nil for none.
+	Projected *Projection
 	// Base is the run on the pull request's base commit to compare with;
 	// nil when there is none.
 	Base *Baseline

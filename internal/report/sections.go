@@ -47,6 +47,9 @@ func title(r *Run) string {
 	if c := r.Cost(); !c.Local && c.USD > 0 {
 		t += " · est. " + costAmount(c)
 	}
+	if p := projected(r); p != "" {
+		t += " · " + p
+	}
 	return clip(oneLine(t), 200)
 }
 
@@ -100,6 +103,9 @@ var facts = section{write: func(b *strings.Builder, ctx *render, _ *shape) {
 	}
 	if len(r.Nodes) > 0 {
 		items = append(items, costFact(r.Cost()))
+	}
+	if p := projected(r); p != "" {
+		items = append(items, strings.Replace(p, "at most ", "at most **", 1)+"**"+budgetNote(r.Projected))
 	}
 	l := r.Links
 	if ctx.isCheck {
