@@ -248,6 +248,10 @@ func makeKeys(_ context.Context, st *state) error {
 }
 
 func launch(ctx context.Context, st *state) error {
+	if st.expiresAt.IsZero() { // called as a single step, not through bounded
+		st.fillBudget()
+		st.expiresAt = st.opts.Now().Add(st.budget.Lifetime())
+	}
 	spec := cloud.Spec{
 		Cluster: st.opts.Cluster, Keys: st.keys, RunID: st.opts.RunID, Repository: st.opts.Repository,
 		ExpiresAt: st.expiresAt,
