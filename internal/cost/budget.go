@@ -54,11 +54,11 @@ func Check(c *config.Cluster, p Projection, limit Limit) error {
 	}
 	d := p.Driver()
 	return at(fmt.Sprintf("the worst case of this cluster is %s, over %s %s: %d node(s) for up to %s each "+
-		"(ready_timeout %s + max_duration %s + %s for outputs and teardown) at %s an hour in %s (%s). "+
+		"(%s) at %s an hour in %s (%s). "+
 		"The biggest cost is the %s, %s of it. Lower max_duration or factories_num, or choose a smaller instance type, "+
 		"or raise %s to at least %s. Nothing was launched",
 		USD(p.WorstUSD), limit.From, USD(limit.USD), c.Nodes(), duration(p.Worst),
-		duration(c.ReadyTimeout), duration(c.MaxDuration), duration(config.ExpiryMargin), USD(p.HourlyUSD), p.Region, p.Source(),
+		c.TimeBudget().Sum(duration), USD(p.HourlyUSD), p.Region, p.Source(),
 		d.Describe(), USD(cents(d.WorstUSD)), limit.From, USD(p.WorstUSD)))
 }
 
