@@ -107,6 +107,7 @@ func (t *tracker) finish(ctx context.Context, c *config.Cluster, res *run.Result
 			r.Warnings = append(r.Warnings, "outputs: "+s.String())
 		}
 	}
+	r.Attempts = launchAttempts(res, err)
 	r.Verdict, r.Reason = verdict(ctx, c, res, err, t.clean)
 	if log != nil {
 		r.Log = log.tail()
@@ -134,6 +135,29 @@ func reportNodes(nodes []cloud.Node) []report.Node {
 	out := make([]report.Node, len(nodes))
 	for i, n := range nodes {
 		out[i] = report.Node{Role: string(n.Role), Name: n.Name, Type: n.Type, Spot: n.Spot}
+	}
+	return out
+}
+
+// launchAttempts are the capacity failover's attempts, from the nodes or
+// from the launch's error; none when the first attempt launched, which
+// is no news.
+func launchAttempts(res *run.Result, err error) []report.Attempt {
+	var at []cloud.LaunchAttempt
+	var le *ec2.LaunchError
+	switch {
+	case errors.As(err, &le):
+		at = le.Attempts
+	case res != nil && len(res.Nodes) > 0:
+		at = res.Nodes[0].Attempts
+	}
+	if len(at) < 2 && (len(at) == 0 || at[0].Code == "") {
+		return nil
+	}
+	out := make([]report.Attempt, len(at))
+	for i, a := range at {
+		out[i] = report.Attempt{Zone: a.Zone, Subnet: a.Subnet, OrchestratorType: a.OrchestratorType,
+			FactoriesType: a.FactoriesType, Market: a.Market, Code: a.Code, Node: a.Node}
 	}
 	return out
 }

@@ -68,7 +68,7 @@ func Check(r Run) CheckOutput {
 	ctx := newRender(r, "65,535-character check-run limit", checkLogLines)
 	ctx.isCheck = true
 	summary := ctx.fit(CheckLimit, []section{metricsBlockSection, header, facts, alerts, configErrors, metricsTable})
-	text := ctx.fit(CheckLimit, []section{curves, clusterAndCost, phases(false), teardown, logTail})
+	text := ctx.fit(CheckLimit, []section{curves, clusterAndCost, launchAttempts, phases(false), teardown, logTail})
 	return CheckOutput{Title: clip(ctx.mask(title(ctx.run)), 200), Summary: summary, Text: text}
 }
 
@@ -79,7 +79,7 @@ func Comment(r Run) string {
 	ctx := newRender(r, "65,536-character comment limit", commentLogLines)
 	ctx.isComment = true
 	return ctx.fit(CommentLimit, []section{markerSection, header, facts, alerts, configErrors, metricsTable,
-		curves, clusterAndCost, phases(true), teardown, logTail, commentFooter})
+		curves, clusterAndCost, launchAttempts, phases(true), teardown, logTail, commentFooter})
 }
 
 // StepSummary renders the Actions step summary, within SummaryLimit. It
@@ -90,7 +90,7 @@ func stepSummary(r Run, limit int) string {
 	ctx := newRender(r, "1 MiB step-summary limit", -1)
 	ctx.isSummary = true
 	return ctx.fit(limit, []section{header, facts, alerts, configErrors, metricsTable,
-		curves, clusterAndCost, phases(false), teardown, logTail})
+		curves, clusterAndCost, launchAttempts, phases(false), teardown, logTail})
 }
 
 // newRender starts an output of r, sanitised and masked.
@@ -147,7 +147,7 @@ func (ctx *render) fullShape() shape {
 		logBytes: logBytes,
 		charts:   len(ctx.charts()),
 		rows:     len(metricNames(r)),
-		items:    max(len(r.ConfigErrors), len(r.Phases), len(r.Leftovers), len(r.Warnings)),
+		items:    max(len(r.ConfigErrors), len(r.Phases), len(r.Leftovers), len(r.Warnings), len(r.Attempts)),
 	}
 }
 

@@ -80,6 +80,10 @@ type Run struct {
 	Duration time.Duration
 	Phases   []Phase
 	Nodes    []Node
+	// Attempts are the cluster's launch attempts when EC2 had no room for
+	// the first (the capacity failover's), the last one the one that
+	// launched unless the launch failed; empty when the first launched.
+	Attempts []Attempt
 	Metrics  Metrics
 	// Projected is what the run may cost at most, known before launch;
 	// the reports show it while the run is under way. nil for none.
@@ -137,6 +141,16 @@ type Node struct {
 	// means the run's duration, which is what a caller who does not track
 	// each node can say.
 	Uptime time.Duration
+}
+
+// Attempt is one try at launching the whole cluster in one place.
+type Attempt struct {
+	Zone, Subnet                    string
+	OrchestratorType, FactoriesType string
+	Market                          string // "spot", "on-demand", "spot, else on-demand"
+	// Code is EC2's error code that ended it (InsufficientInstanceCapacity),
+	// "" for the one that launched; Node names the node that met it.
+	Code, Node string
 }
 
 // Baseline is the run on the base commit that metrics are compared with.

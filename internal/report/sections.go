@@ -197,6 +197,33 @@ var alerts = section{write: func(b *strings.Builder, ctx *render, sh *shape) {
 	}
 }}
 
+// launchAttempts lists each place the cluster was tried, when there was
+// more than one: which zone and types, and EC2's answer.
+var launchAttempts = section{write: func(b *strings.Builder, ctx *render, sh *shape) {
+	at := ctx.run.Attempts
+	if len(at) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "\n#### Launch attempts\n\n")
+	writeRow(b, "#", "Zone", "Orchestrator", "Factories", "Market", "Result")
+	writeRow(b, "---:", "---", "---", "---", "---", "---")
+	shown := min(len(at), sh.items)
+	for i, a := range at[:shown] {
+		result := "✓ launched"
+		if a.Code != "" {
+			result = "❌ " + code(clip(ctx.shown(a.Code), 100))
+			if a.Node != "" {
+				result += " (" + code(clip(ctx.shown(a.Node), 100)) + ")"
+			}
+		}
+		writeRow(b, fmt.Sprint(i+1), code(clip(ctx.shown(a.Zone), 100)), code(clip(ctx.shown(a.OrchestratorType), 100)),
+			code(clip(ctx.shown(a.FactoriesType), 100)), text(clip(ctx.shown(a.Market), 100)), result)
+	}
+	if shown < len(at) {
+		ctx.cutNote(b, "launch attempts", shown, len(at))
+	}
+}}
+
 // configErrors lists the input's problems as a compiler prints them, in a
 // code block: they quote the user's file, which is not markdown.
 var configErrors = section{write: func(b *strings.Builder, ctx *render, sh *shape) {
