@@ -11,9 +11,11 @@
 // other phases). That is the nodes' own shutdown deadline (the dead-man's
 // switch ends them then whatever became of the runner), so no node of a
 // run is billed longer. Spot nodes count at the on-demand price too: sear
-// asks for spot without a maximum price, and EC2 then bills at most the
-// on-demand price (EC2 User Guide, "Spot Instance pricing history" and
-// "request types": the default maximum price is the On-Demand price).
+// asks for spot without a maximum price (cloud/ec2's launch sets no
+// SpotOptions.MaxPrice), so a node pays the current Spot price (EC2 API
+// Reference, SpotMarketOptions: "If you do not specify this parameter,
+// you will pay the current Spot price"), which is at most the on-demand
+// price, the default maximum (EC2 User Guide, "How Spot Instances work").
 package cost
 
 import (
