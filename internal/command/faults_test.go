@@ -166,8 +166,10 @@ func TestRunPartialLaunch(t *testing.T) {
 			t.Errorf("stderr lacks %q:\n%s", want, stderr)
 		}
 	}
-	if n := callsOf(w, "RunInstances", ""); n != 1 {
-		t.Errorf("%d instances launched, want the orchestrator alone", n)
+	// One attempt per zone (the capacity failover), each launching the
+	// orchestrator alone.
+	if n := callsOf(w, "RunInstances", ""); n != 3 {
+		t.Errorf("%d instances launched, want the orchestrator alone in each of 3 zones", n)
 	}
 	nothingLeft(t, w, "8103-1", stdout, stderr)
 }

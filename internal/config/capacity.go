@@ -21,10 +21,9 @@ type Capacity struct {
 	// fields list, first choice first; nil for a single type.
 	OrchestratorTypes []string `json:",omitempty"`
 	FactoriesTypes    []string `json:",omitempty"`
-	// CheckQuotas adds servicequotas:GetServiceQuota to the policy sear
-	// plan prints, so that preflight can compare the cluster's vCPUs with
-	// the account's quota. Preflight asks whenever the role may; the
-	// policy leaves the permission out by default, to stay minimal.
+	// CheckQuotas is check_quotas, reserved for the opt-in to the vCPU
+	// quota check in preflight (servicequotas:GetServiceQuota in the
+	// policy sear plan prints); read, and not used yet.
 	CheckQuotas bool `json:",omitempty"`
 }
 

@@ -113,7 +113,7 @@ func (p *Provider) launchNode(ctx context.Context, a *api, spec cloud.Spec, plan
 	trySpot := plan.market != onDemand
 	if plan.market == spotElseOnDemand {
 		if why, refused := plan.spot.refusedCode(az, n.itype); refused {
-			logf(a.log, "sear: spot refused %s in %s a moment ago (%s); launching %s on demand", n.itype, az, why, n.name)
+			logf(a.log, "sear: no spot capacity for %s in %s (%s, a moment ago); launching %s on demand instead", n.itype, az, why, n.name)
 			trySpot = false
 		}
 	}
