@@ -30,13 +30,33 @@ import (
 )
 
 // ExpectedOverhead is the nodes' time around the job in the expected case:
-// boot and SSH (20 to 40 s on EC2, BENCHMARKS.md), upload, a setup:
-// bootstrap (minutes: BENCHMARKS.md measured 8m42s for pip's engine
-// packages), collecting outputs and teardown.
+// boot and SSH (20 to 40 s on EC2, BENCHMARKS.md), upload, setup_cmds,
+// collecting outputs and teardown.
 const ExpectedOverhead = 10 * time.Minute
 
-// ExpectedAssumption says what the expected case assumes, for the plan.
-const ExpectedAssumption = "the job runs its whole max_duration, the nodes spend 10m booting, setting up, collecting outputs and tearing down, and spot nodes are billed at the table's spot price (at most the on-demand price when it has none)"
+// ExpectedBootstrap is what a setup: bootstrap adds to it: BENCHMARKS.md
+// measured 8m42s for a venv with pip's engine packages.
+const ExpectedBootstrap = 10 * time.Minute
+
+// ExpectedAssumption says what the expected case of c assumes, for the
+// plan.
+func ExpectedAssumption(c *config.Cluster) string {
+	around := "10m booting, collecting outputs and tearing down"
+	if c.Setup != nil {
+		around = "10m booting, collecting outputs and tearing down, plus 10m bootstrapping setup:"
+	}
+	return "the job runs its whole max_duration, the nodes spend " + around +
+		", and spot nodes are billed at the table's spot price (at most the on-demand price when it has none)"
+}
+
+// expectedOverhead is ExpectedOverhead, and ExpectedBootstrap for a
+// cluster with setup:.
+func expectedOverhead(c *config.Cluster) time.Duration {
+	if c.Setup != nil {
+		return ExpectedOverhead + ExpectedBootstrap
+	}
+	return ExpectedOverhead
+}
 
 // Projection is what a cluster may cost.
 type Projection struct {
@@ -90,7 +110,7 @@ func Project(c *config.Cluster, region string) Projection {
 		return Projection{Local: true, Lines: []Line{}, Unknown: []string{}}
 	}
 	p := Projection{Region: region, Worst: c.Lifetime(), Lines: []Line{}, Unknown: []string{}}
-	p.Expected = min(c.MaxDuration+ExpectedOverhead, p.Worst)
+	p.Expected = min(c.MaxDuration+expectedOverhead(c), p.Worst)
 	p.Table, _ = report.PricesIn(region)
 	p.Lines = append(p.Lines, p.line("orchestrator", c.OrchestratorTypeChoices(), c.Spot, 1))
 	if c.FactoriesNum > 0 {

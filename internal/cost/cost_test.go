@@ -50,6 +50,10 @@ func TestProject(t *testing.T) {
 	if d := p.Driver(); d.Describe() != "4 c6i.2xlarge factories" {
 		t.Errorf("driver %q", d.Describe())
 	}
+	withSetup := cluster(t, dask+"setup: {}\n")
+	if q := Project(withSetup, "eu-west-1"); q.Expected != 45*time.Minute+ExpectedOverhead+ExpectedBootstrap || !strings.Contains(ExpectedAssumption(withSetup), "10m bootstrapping setup:") {
+		t.Errorf("with setup:, the expected case is %v: %s", q.Expected, ExpectedAssumption(withSetup))
+	}
 	us := Project(c, "us-east-1")
 	if us.WorstUSD >= p.WorstUSD {
 		t.Errorf("us-east-1 $%v is not below eu-west-1 $%v", us.WorstUSD, p.WorstUSD)

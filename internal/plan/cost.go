@@ -73,7 +73,7 @@ func projectCost(c *config.Cluster, region string) (*Cost, []string) {
 	}
 	out := &Cost{Region: region, Source: p.Source(), HourlyUSD: round6(p.HourlyUSD), WorstUSD: p.WorstUSD,
 		WorstPerNode: Duration(p.Worst), ExpectedUSD: p.ExpectedUSD, ExpectedPerNode: Duration(p.Expected),
-		ExpectedAssumption: cost.ExpectedAssumption, ExpectedAtMost: p.ExpectedUpperBound, Unpriced: p.Unknown,
+		ExpectedAssumption: cost.ExpectedAssumption(c), ExpectedAtMost: p.ExpectedUpperBound, Unpriced: p.Unknown,
 		MaxCostUSD: c.MaxCost, Counts: costCounts}
 	if p.Table != nil {
 		out.SourceURL = p.Table.Source
