@@ -167,3 +167,18 @@ func (c *checkRecorder) first() *checkRunBody {
 	}
 	return &c.created[0]
 }
+
+// TestRunRefusesOverBudget: `sear run` refuses a cluster over max_cost as
+// the action does, before any call to EC2.
+func TestRunRefusesOverBudget(t *testing.T) {
+	t.Parallel()
+	w := world.StartForTest(t, world.Options{BootDelay: time.Hour})
+	dir := workspace(t, "print('never runs')\n", gpuCluster+"max_cost: 20\n")
+	code, stdout, stderr := searRun(t, runEnv(w, "9302"), dir)
+	if code != ExitFailure || !strings.Contains(stderr, "over max_cost $20.00") || !strings.Contains(stderr, "Nothing was launched") {
+		t.Fatalf("exit %d, want a refusal over max_cost\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	if n := len(w.EC2().Calls()); n != 0 {
+		t.Errorf("%d EC2 calls for a run refused over budget", n)
+	}
+}

@@ -79,12 +79,19 @@ func runRun(ctx context.Context, s streams, args []string) int {
 	if f.maxDuration > 0 {
 		loaded.cluster.MaxDuration = time.Duration(f.maxDuration)
 	}
+	// Before anything is launched, as the action does: max_cost is the
+	// worst case the user accepts.
+	if err := checkBudget(loaded.cluster, regionOf(loaded.cluster, f.aws, s.env), 0); err != nil {
+		fmt.Fprintln(s.stderr, pretty(err))
+		return ExitFailure
+	}
 	x := newExecution(s, loaded, s.stdout, f.in.runnable)
 	defer x.out.Flush()
 	if sh := secretsShape(loaded); sh != nil {
 		fmt.Fprintf(x.out, "sear: %s\n", sh.Summary())
 	}
 	x.aws, x.workspace, x.outputDir, x.command = f.aws, f.workspace, f.outputDir, f.command
+	x.tracker.update(func(r *report.Run) { r.Projected = projection(loaded.cluster, regionOf(loaded.cluster, x.aws, s.env), 0) })
 	r, res, err := x.execute(ctx)
 	summary(x.out, loaded.cluster, res, f.outputDir)
 	code = ExitOK
