@@ -53,11 +53,12 @@ func stockWorld(t *testing.T) *world.World {
 func scriptExample(t *testing.T, name, setup string, files map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
-	for _, f := range []string{"runnable.yaml", "train.py"} {
+	for _, f := range []string{"runnable.yaml", "train.py", "data/train.csv"} {
 		data, err := os.ReadFile(filepath.Join("..", "..", "examples", "script", f))
 		if err != nil {
 			t.Fatal(err)
 		}
+		os.MkdirAll(filepath.Dir(filepath.Join(dir, f)), 0o755)
 		os.WriteFile(filepath.Join(dir, f), data, 0o644)
 	}
 	data, err := os.ReadFile(filepath.Join("..", "..", "examples", "script", "cluster.yaml"))
@@ -115,9 +116,13 @@ func runExample(t *testing.T, w *world.World, dir, runID string) (int, string, s
 // the node and the end of pip's log; without setup:, the run fails right after connect,
 // before the upload, naming the missing distributed on every node and the fix.
 func TestBootstrapOnStockImage(t *testing.T) {
+	t.Parallel()
 	w := stockWorld(t)
+	// The three runs share the world (each has its run id) and run at
+	// once: each bootstrap is minutes of apt and pip on the containers.
 
 	t.Run("setup", func(t *testing.T) {
+		t.Parallel()
 		dir := scriptExample(t, "stock-setup", "setup:\n  engine_packages: system\n  requirements: requirements.txt\n",
 			map[string]string{"requirements.txt": "# satisfied by the distribution's package, seen from the venv\ndistributed\n"})
 		start := time.Now()
@@ -126,7 +131,7 @@ func TestBootstrapOnStockImage(t *testing.T) {
 			t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 		}
 		for _, want := range []string{"sear: bootstrap\n", "sear: bootstrap on stock-setup_factory_2 done in", ": apt-get ",
-			"dask ready at tls://", "2 workers", "sear: job succeeded", "metric sum_of_squares"} {
+			"dask ready at tls://", "2 workers", "sear: job succeeded", "metric final_loss"} {
 			if !strings.Contains(stdout+stderr, want) {
 				t.Errorf("output lacks %q:\n%s", want, stdout)
 			}
@@ -138,6 +143,7 @@ func TestBootstrapOnStockImage(t *testing.T) {
 	})
 
 	t.Run("unresolvable requirements", func(t *testing.T) {
+		t.Parallel()
 		dir := scriptExample(t, "stock-badreq", "setup:\n  engine_packages: system\n  requirements: requirements.txt\n",
 			map[string]string{"requirements.txt": "sear-no-such-package==0.0.1\n"})
 		code, stdout, stderr := runExample(t, w, dir, "5152-1")
@@ -157,6 +163,7 @@ func TestBootstrapOnStockImage(t *testing.T) {
 	})
 
 	t.Run("no setup", func(t *testing.T) {
+		t.Parallel()
 		dir := scriptExample(t, "stock-bare", "", nil)
 		code, stdout, stderr := runExample(t, w, dir, "5153-1")
 		if code == ExitOK {
