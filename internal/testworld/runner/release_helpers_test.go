@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -30,7 +31,9 @@ type release struct {
 // repository's. The script is the working tree's, so that an edit to it is what is tested.
 func cutRelease(t testing.TB, version string) *release {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Minute)
+	// A cold build and four cross-compilations: minutes on a quiet machine, far more on a
+	// loaded one.
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Minute)
 	defer cancel()
 	root := repoRoot(t)
 	reg, err := StartRegistry(ctx, t.TempDir(), testLog{t})
@@ -55,6 +58,11 @@ func cutRelease(t testing.TB, version string) *release {
 	cmd.Dir = clone
 	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=sear release test", "GIT_AUTHOR_EMAIL=release@test.invalid",
 		"GIT_COMMITTER_NAME=sear release test", "GIT_COMMITTER_EMAIL=release@test.invalid")
+	// On the deadline, end docker build and go build too, not only bash, with a signal its EXIT
+	// trap runs on (it stops the module server and removes its work directory).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM) }
+	cmd.WaitDelay = time.Minute
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	start := time.Now()
