@@ -91,7 +91,9 @@ func runRun(ctx context.Context, s streams, args []string) int {
 		fmt.Fprintf(x.out, "sear: %s\n", sh.Summary())
 	}
 	x.aws, x.workspace, x.outputDir, x.command = f.aws, f.workspace, f.outputDir, f.command
-	x.tracker.update(func(r *report.Run) { r.Projected = projection(loaded.cluster, regionOf(loaded.cluster, x.aws, s.env), 0) })
+	x.tracker.update(func(r *report.Run) {
+		r.Projected = projection(loaded.cluster, regionOf(loaded.cluster, x.aws, s.env), 0)
+	})
 	r, res, err := x.execute(ctx)
 	summary(x.out, loaded.cluster, res, f.outputDir)
 	code = ExitOK
