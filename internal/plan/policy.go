@@ -134,10 +134,9 @@ func policies(in policyInput) *Policies {
 	arn := func(kind, id string) string { return "arn:" + part + ":ec2:" + region + ":*:" + kind + "/" + id }
 	var scope []string
 
-	types := sortedSet(c.OrchestratorType)
-	if c.FactoriesNum > 0 {
-		types = sortedSet(c.OrchestratorType, c.FactoriesType)
-	}
+	// Every type the capacity failover may launch (the lists' alternates
+	// too): a type left out would be denied exactly when failover needs it.
+	types := sortedSet(append(c.OrchestratorTypeChoices(), c.FactoriesTypeChoices()...)...)
 	scope = append(scope, fmt.Sprintf("instance types: only %s (orchestrator_type, factories_type), with IMDSv2 required", strings.Join(types, ", ")))
 	launch := []Statement{
 		{Sid: "LaunchOnlyTaggedIMDSv2Instances", Effect: "Allow", Action: []string{"ec2:RunInstances"},
@@ -198,10 +197,16 @@ func policies(in policyInput) *Policies {
 // and the AMI it names ("" for sear's default).
 type clusterNode struct{ itype, ami string }
 
+// Each instance type a role may launch on is a kind of its own: the
+// image sear picks depends on the type (a GPU type gets the Deep Learning
+// AMI), and failover may reach any of them.
 func clusterNodes(c *config.Cluster) []clusterNode {
-	out := []clusterNode{{c.OrchestratorType, c.OrchestratorAMI}}
-	if c.FactoriesNum > 0 {
-		out = append(out, clusterNode{c.FactoriesType, c.FactoryAMI})
+	var out []clusterNode
+	for _, t := range c.OrchestratorTypeChoices() {
+		out = append(out, clusterNode{t, c.OrchestratorAMI})
+	}
+	for _, t := range c.FactoriesTypeChoices() {
+		out = append(out, clusterNode{t, c.FactoryAMI})
 	}
 	return out
 }
@@ -297,9 +302,13 @@ func imageStatements(c *config.Cluster, part, region string) ([]Statement, strin
 // types, which the policy cannot know.
 func subnetStatement(c *config.Cluster, arn func(kind, id string) string) (Statement, string) {
 	st := Statement{Sid: "LaunchIntoSubnet", Effect: "Allow", Action: []string{"ec2:RunInstances"}, Resource: []string{arn("subnet", "*")}}
-	if c.SubnetID != "" {
-		st.Resource = []string{arn("subnet", c.SubnetID)}
-		return st, "subnet: only " + c.SubnetID + " (subnet_id)"
+	if subnets := c.Subnets(); len(subnets) > 0 {
+		// Every subnet the capacity failover may try.
+		st.Resource = nil
+		for _, id := range subnets {
+			st.Resource = append(st.Resource, arn("subnet", id))
+		}
+		return st, "subnet: only " + strings.Join(subnets, ", ") + " (subnet_id)"
 	}
 	return st, "subnet: any in the region, since sear picks a default subnet at launch; set subnet_id to pin one"
 }
