@@ -108,34 +108,7 @@ func ec2Calls(w *world.World, action string) int {
 func TestActionOnAPullRequest(t *testing.T) {
 	t.Parallel()
 	j, w := dockerJob(t, world.Options{})
-	r := run(t, j, Step{With: experiment(t, j, 0)})
-	if r.ExitCode != 0 {
-		t.Fatalf("main step exited %d\n%s\n%s", r.ExitCode, r.Stdout, r.Stderr)
-	}
-	if r.Outputs["conclusion"] != "success" || !strings.Contains(r.Outputs["metrics"], `"accuracy":0.93`) || r.Outputs["cluster-id"] == "" {
-		t.Errorf("outputs: %v", r.Outputs)
-	}
-	if r.State["run-id"] == "" || r.State["cluster-id"] != r.Outputs["cluster-id"] || r.State["cluster-kind"] != "AWSCluster" {
-		t.Errorf("state for the post step: %v", r.State)
-	}
-	if !strings.Contains(r.Summary, "accuracy") || !strings.Contains(r.Summary, "0.93") {
-		t.Errorf("step summary:\n%s", r.Summary)
-	}
-	gh := w.State().GitHub.Repos[0]
-	if len(gh.CheckRuns) != 1 || gh.CheckRuns[0].Status != "completed" || gh.CheckRuns[0].Conclusion != "success" {
-		t.Errorf("check runs: %+v", gh.CheckRuns)
-	}
-	if len(gh.Comments) != 1 || !strings.Contains(gh.Comments[0].Body, "accuracy") {
-		t.Errorf("comments: %+v", gh.Comments)
-	}
-	if insts, groups := alive(w); len(insts)+len(groups) > 0 {
-		t.Errorf("alive after the main step: %v %v", insts, groups)
-	}
-	// The post step finds nothing left, with fresh credentials.
-	p := run(t, j, Step{Stage: Post, With: experiment(t, j, 0), State: r.State})
-	if p.ExitCode != 0 || !strings.Contains(p.Stdout, "swept cluster "+r.State["cluster-id"]+": 0 instance(s) and 0 security group(s)") {
-		t.Errorf("post step exited %d:\n%s\n%s", p.ExitCode, p.Stdout, p.Stderr)
-	}
+	assertPullRequestRun(t, j, w)
 }
 
 func TestActionOnWorkflowDispatch(t *testing.T) {
@@ -192,45 +165,7 @@ func TestActionConfigErrors(t *testing.T) {
 func TestActionCancelled(t *testing.T) {
 	t.Parallel()
 	j, w := dockerJob(t, world.Options{})
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	with := experiment(t, j, 600)
-	c, err := j.Start(ctx, Step{With: with}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close(context.Background())
-	if err := c.WaitOutput(ctx, "training started"); err != nil {
-		out, errs := c.Output()
-		t.Fatalf("the job never started: %v\n%s\n%s", err, out, errs)
-	}
-	signalled := time.Now()
-	if err := c.Cancel(ctx); err != nil {
-		t.Fatal(err)
-	}
-	r, err := c.Wait(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	terminated := false
-	for _, call := range w.State().Calls.EC2 {
-		if call.Action == "TerminateInstances" && call.Time.After(signalled) {
-			terminated = true
-		}
-	}
-	if !terminated {
-		t.Errorf("no TerminateInstances after the SIGINT:\n%s\n%s", r.Stdout, r.Stderr)
-	}
-	p := run(t, j, Step{Stage: Post, With: with, State: r.State})
-	if p.ExitCode != 0 {
-		t.Errorf("post step exited %d:\n%s\n%s", p.ExitCode, p.Stdout, p.Stderr)
-	}
-	if insts, groups := alive(w); len(insts)+len(groups) > 0 {
-		t.Errorf("alive after the cancel and the post step: instances %v, security groups %v\nmain:\n%s\npost:\n%s", insts, groups, r.Stdout, p.Stdout)
-	}
-	if cr := w.State().GitHub.Repos[0].CheckRuns; len(cr) != 1 || cr[0].Status != "completed" {
-		t.Errorf("the check run did not complete: %+v", cr)
-	}
+	assertCancelled(t, j, w)
 }
 
 // TestActionLocalClusterInTheImage: the image has no shell or Python for a !LocalCluster's

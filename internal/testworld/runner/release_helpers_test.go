@@ -131,7 +131,8 @@ func releaseJob(t *testing.T, r *release, opts world.Options) (*Job, *world.Worl
 
 // assertPullRequestRun runs the experiment's main and post steps of a pull_request job and checks
 // what TestActionOnAPullRequest checks: outputs, state, summary, one successful check run, one
-// comment, nothing left alive, a post step that finds nothing to sweep.
+// comment, nothing left alive, a post step that finds nothing to sweep. TestActionOnAPullRequest
+// and TestRelease both run it, on an image built and on one pulled.
 func assertPullRequestRun(t *testing.T, j *Job, w *world.World) {
 	t.Helper()
 	r := run(t, j, Step{With: experiment(t, j, 0)})
