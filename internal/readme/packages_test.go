@@ -23,19 +23,7 @@ var packagesTable = regexp.MustCompile(`(?s)<!-- checked:packages [^>]*-->\n(.*?
 // as examples/, end with a slash). A package added without a row fails
 // here until the README says what it owns.
 func TestPackagesTable(t *testing.T) {
-	data, err := os.ReadFile(readmeFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := string(data)
-	i := strings.Index(s, "\n## Developing sear\n")
-	if i < 0 {
-		t.Fatal(`README.md has no "## Developing sear" section`)
-	}
-	section := s[i+1:]
-	if j := strings.Index(section[1:], "\n## "); j >= 0 {
-		section = section[:j+1]
-	}
+	section := developingSection(t)
 	m := packagesTable.FindStringSubmatch(section)
 	if m == nil {
 		t.Fatal(`README.md's "Developing sear" has no table of packages: put the "| path | what it owns |" table between` +

@@ -255,9 +255,10 @@ func tableRows(table string, columns int) map[string][]string {
 	return rows
 }
 
-// TestDeveloperCommands keeps the two commands a developer on a fresh
-// machine runs, verbatim, in "Developing sear".
-func TestDeveloperCommands(t *testing.T) {
+// developingSection is README.md's "Developing sear" section, up to the
+// next "## " heading.
+func developingSection(t *testing.T) string {
+	t.Helper()
 	data, err := os.ReadFile(readmeFile)
 	if err != nil {
 		t.Fatal(err)
@@ -271,6 +272,13 @@ func TestDeveloperCommands(t *testing.T) {
 	if j := strings.Index(section[1:], "\n## "); j >= 0 {
 		section = section[:j+1]
 	}
+	return section
+}
+
+// TestDeveloperCommands keeps the two commands a developer on a fresh
+// machine runs, verbatim, in "Developing sear".
+func TestDeveloperCommands(t *testing.T) {
+	section := developingSection(t)
 	for _, cmd := range []string{
 		"go run ./cmd/sear run --runnable examples/quickstart/runnable.yaml --cluster examples/quickstart/cluster.yaml --workspace examples/quickstart",
 		"./scripts/test",
