@@ -57,9 +57,13 @@ var inputs embed.FS
 // Ref returns the reference of the image that the embedded build inputs make:
 // Repository:<first 16 hex digits of a SHA-256 over build.sh and rootfs/>. It is the same hash as
 // build.sh computes: sha256sum's lines for every input file, sorted by path, hashed again.
-func Ref() string {
+func Ref() string { return Repository + ":" + hashInputs(inputs, "") }
+
+// hashInputs is the first 16 hex digits of a SHA-256 over head and
+// sha256sum's lines for every file of fsys, sorted by path.
+func hashInputs(fsys embed.FS, head string) string {
 	var paths []string
-	err := fs.WalkDir(inputs, ".", func(path string, d fs.DirEntry, err error) error {
+	err := fs.WalkDir(fsys, ".", func(path string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() {
 			paths = append(paths, path)
 		}
@@ -69,16 +73,16 @@ func Ref() string {
 		panic(err) // embedded files are readable
 	}
 	sort.Strings(paths)
-	var list bytes.Buffer
+	list := bytes.NewBufferString(head)
 	for _, p := range paths {
-		data, err := inputs.ReadFile(p)
+		data, err := fsys.ReadFile(p)
 		if err != nil {
 			panic(err)
 		}
-		fmt.Fprintf(&list, "%x  %s\n", sha256.Sum256(data), p)
+		fmt.Fprintf(list, "%x  %s\n", sha256.Sum256(data), p)
 	}
 	sum := sha256.Sum256(list.Bytes())
-	return Repository + ":" + hex.EncodeToString(sum[:])[:16]
+	return hex.EncodeToString(sum[:])[:16]
 }
 
 // Ensure returns the reference of the instance image, building it first (several minutes) if the

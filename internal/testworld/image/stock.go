@@ -3,17 +3,13 @@ package image
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"embed"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 	"syscall"
 	"time"
@@ -48,30 +44,7 @@ type Stock struct {
 
 // StockRef is the reference of the stock image the embedded inputs make: a hash of the base
 // image's reference (Ref) and of stock.sh and stock/.
-func StockRef() string {
-	var paths []string
-	err := fs.WalkDir(stockInputs, ".", func(path string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			paths = append(paths, path)
-		}
-		return err
-	})
-	if err != nil {
-		panic(err) // embedded files are readable
-	}
-	sort.Strings(paths)
-	var list bytes.Buffer
-	fmt.Fprintf(&list, "%s\n", Ref())
-	for _, p := range paths {
-		data, err := stockInputs.ReadFile(p)
-		if err != nil {
-			panic(err)
-		}
-		fmt.Fprintf(&list, "%x  %s\n", sha256.Sum256(data), p)
-	}
-	sum := sha256.Sum256(list.Bytes())
-	return Repository + ":stock-" + hex.EncodeToString(sum[:])[:16]
-}
+func StockRef() string { return Repository + ":stock-" + hashInputs(stockInputs, Ref()+"\n") }
 
 // stockRepo is the repository directory that goes with ref.
 func stockRepo(ref string) string {
