@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/sear-ci/sear/internal/config"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 const runnableDoc = "\n---\n# the runnable is never touched\n!Experiment\nname: x   # keep this\npipeline:\n  train: !sst_ext.SSTDataset {}\n"
