@@ -25,7 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	awssts "github.com/aws/aws-sdk-go-v2/service/sts"
 
-	"github.com/sear-ci/sear/internal/testworld/ec2"
+	"github.com/sear-ci/sear/internal/testworld/fakeec2"
 )
 
 var (
@@ -167,7 +167,7 @@ func TestBinaryUpDocker(t *testing.T) {
 	client := awsec2.New(awsec2.Options{Region: env["AWS_REGION"], BaseEndpoint: aws.String(env["AWS_ENDPOINT_URL_EC2"]),
 		Credentials: credentials.StaticCredentialsProvider{Value: creds}})
 	ctx := context.Background()
-	out, err := client.RunInstances(ctx, &awsec2.RunInstancesInput{ImageId: aws.String(ec2.UbuntuJammyImageID),
+	out, err := client.RunInstances(ctx, &awsec2.RunInstancesInput{ImageId: aws.String(fakeec2.UbuntuJammyImageID),
 		InstanceType: types.InstanceTypeT3Micro, MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
 		UserData: aws.String("I2Nsb3VkLWNvbmZpZwo=")}) // "#cloud-config\n"
 	if err != nil {

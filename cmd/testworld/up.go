@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/sear-ci/sear/internal/testworld/docker"
-	"github.com/sear-ci/sear/internal/testworld/ec2"
+	"github.com/sear-ci/sear/internal/testworld/fakeec2"
 	"github.com/sear-ci/sear/internal/testworld/world"
 )
 
@@ -138,7 +138,7 @@ func startDocker(ctx context.Context, label string, stderr io.Writer) (*docker.B
 }
 
 // closeBackend releases a backend the world never took over.
-func closeBackend(b ec2.Backend, stderr io.Writer) {
+func closeBackend(b fakeec2.Backend, stderr io.Writer) {
 	c, ok := b.(interface{ Close(context.Context) error })
 	if !ok {
 		return

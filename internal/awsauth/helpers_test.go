@@ -16,7 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awsec2 "github.com/aws/aws-sdk-go-v2/service/ec2"
 
-	"github.com/sear-ci/sear/internal/testworld/ec2"
+	"github.com/sear-ci/sear/internal/testworld/fakeec2"
 	"github.com/sear-ci/sear/internal/testworld/oidc"
 	"github.com/sear-ci/sear/internal/testworld/sts"
 )
@@ -75,7 +75,7 @@ func newWorld(t *testing.T, run oidc.RunClaims) *world {
 	t.Cleanup(stsSrv.Close)
 	w.stsURL = stsSrv.URL
 
-	ec2Srv := ec2.New(ec2.Options{Region: "us-east-1", Credentials: w.sts})
+	ec2Srv := fakeec2.New(fakeec2.Options{Region: "us-east-1", Credentials: w.sts})
 	ec2HTTP := httptest.NewServer(ec2Srv)
 	t.Cleanup(func() { ec2HTTP.Close(); ec2Srv.Close() })
 	w.ec2URL = ec2HTTP.URL

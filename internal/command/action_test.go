@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	tw "github.com/sear-ci/sear/internal/testworld/github"
+	"github.com/sear-ci/sear/internal/testworld/fakegithub"
 	"github.com/sear-ci/sear/internal/testworld/runnerlog"
 )
 
@@ -38,17 +38,17 @@ const (
 )
 
 type ghWorld struct {
-	srv *tw.Server
+	srv *fakegithub.Server
 	url string
 }
 
 func newGHWorld(t *testing.T) *ghWorld {
 	t.Helper()
-	s := tw.New(tw.Options{})
+	s := fakegithub.New(fakegithub.Options{})
 	s.AddRepo(ghOwner, ghRepo, 4242)
 	s.AddPullRequest(ghOwner, ghRepo, 7, headSHA, baseSHA, "feature/x", "main", false)
 	s.AddPullRequest(ghOwner, ghRepo, 8, forkSHA, baseSHA, "patch-1", "main", true)
-	bot := tw.Token{Login: botLogin, UserID: 41898282, Repo: ghOwner + "/" + ghRepo}
+	bot := fakegithub.Token{Login: botLogin, UserID: 41898282, Repo: ghOwner + "/" + ghRepo}
 	s.AddToken(writeTok, bot)
 	fork := bot
 	fork.ReadOnly = true
@@ -56,13 +56,13 @@ func newGHWorld(t *testing.T) *ghWorld {
 	ro := bot
 	ro.Permissions = map[string]string{"checks": "read", "pull-requests": "read", "contents": "read"}
 	s.AddToken(checksTok, ro)
-	s.AddToken(personTok, tw.Token{Login: "octocat", UserID: 583231, Repo: ghOwner + "/" + ghRepo})
+	s.AddToken(personTok, fakegithub.Token{Login: "octocat", UserID: 583231, Repo: ghOwner + "/" + ghRepo})
 	ts := httptest.NewServer(s)
 	t.Cleanup(ts.Close)
 	return &ghWorld{srv: s, url: ts.URL}
 }
 
-func (w *ghWorld) repo(t *testing.T) tw.RepoState {
+func (w *ghWorld) repo(t *testing.T) fakegithub.RepoState {
 	t.Helper()
 	for _, r := range w.srv.State().Repos {
 		if r.FullName == ghOwner+"/"+ghRepo {
@@ -70,7 +70,7 @@ func (w *ghWorld) repo(t *testing.T) tw.RepoState {
 		}
 	}
 	t.Fatal("the repository is gone from the emulator")
-	return tw.RepoState{}
+	return fakegithub.RepoState{}
 }
 
 // step is one run of the action's main step, set up the way the runner
@@ -214,7 +214,7 @@ func TestActionReportsOnThePullRequest(t *testing.T) {
 		}
 	}
 	r := w.repo(t)
-	var sticky []tw.CommentState
+	var sticky []fakegithub.CommentState
 	for _, c := range r.Comments {
 		if c.Author == botLogin {
 			sticky = append(sticky, c)
@@ -226,7 +226,7 @@ func TestActionReportsOnThePullRequest(t *testing.T) {
 	if !strings.Contains(sticky[0].Body, "0.9") || !strings.Contains(sticky[0].Body, "ci/runnable.yaml") {
 		t.Errorf("the comment does not show the second run:\n%s", sticky[0].Body)
 	}
-	var onHead []tw.CheckRunState
+	var onHead []fakegithub.CheckRunState
 	for _, cr := range r.CheckRuns {
 		if cr.HeadSHA == headSHA {
 			onHead = append(onHead, cr)
@@ -515,7 +515,7 @@ func TestActionWithAPersonalTokenKeepsOneComment(t *testing.T) {
 			t.Fatalf("run %d: exit %d\n%s\n%s", i, s.code, s.stdout, s.stderr)
 		}
 	}
-	var ours []tw.CommentState
+	var ours []fakegithub.CommentState
 	for _, c := range w.repo(t).Comments {
 		if c.Author == "octocat" {
 			ours = append(ours, c)

@@ -16,7 +16,7 @@ import (
 	"github.com/sear-ci/sear/internal/config"
 	"github.com/sear-ci/sear/internal/keys"
 	"github.com/sear-ci/sear/internal/testworld/docker"
-	ec2state "github.com/sear-ci/sear/internal/testworld/ec2"
+	"github.com/sear-ci/sear/internal/testworld/fakeec2"
 	"github.com/sear-ci/sear/internal/testworld/world"
 )
 
@@ -175,7 +175,7 @@ func TestDeadMansSwitchTerminatesTheNode(t *testing.T) {
 	id := nodes[0].ID
 	deadline := time.Now().Add(3 * time.Minute)
 	for {
-		var inst *ec2state.InstanceState
+		var inst *fakeec2.InstanceState
 		for _, i := range w.State().EC2.Instances {
 			if i.ID == id {
 				inst = &i

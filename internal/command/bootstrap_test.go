@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/sear-ci/sear/internal/testworld/docker"
-	ec2state "github.com/sear-ci/sear/internal/testworld/ec2"
+	"github.com/sear-ci/sear/internal/testworld/fakeec2"
 	"github.com/sear-ci/sear/internal/testworld/image"
 	"github.com/sear-ci/sear/internal/testworld/world"
 )
@@ -27,7 +27,7 @@ func stockWorld(t *testing.T) *world.World {
 		t.Fatal(err)
 	}
 	b, err := docker.New(ctx, docker.Options{
-		Images:            map[string]string{ec2state.UbuntuJammyImageID: st.Ref},
+		Images:            map[string]string{fakeec2.UbuntuJammyImageID: st.Ref},
 		PackageRepository: st.Repo,
 	})
 	if err != nil {

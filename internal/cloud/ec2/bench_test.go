@@ -14,7 +14,7 @@ import (
 	"github.com/sear-ci/sear/internal/cloud"
 	"github.com/sear-ci/sear/internal/config"
 	"github.com/sear-ci/sear/internal/keys"
-	world "github.com/sear-ci/sear/internal/testworld/ec2"
+	"github.com/sear-ci/sear/internal/testworld/fakeec2"
 	"github.com/sear-ci/sear/internal/testworld/sigv4"
 )
 
@@ -45,7 +45,7 @@ func BenchmarkLaunchOverhead(b *testing.B) {
 }
 
 func benchLaunch(b *testing.B, nodes int, timing Timing) {
-	srv := world.New(world.Options{Region: testRegion, Credentials: sigv4.StaticSource{testKey: testSecret},
+	srv := fakeec2.New(fakeec2.Options{Region: testRegion, Credentials: sigv4.StaticSource{testKey: testSecret},
 		BootDelay: benchBootDelay})
 	ec2 := httptest.NewServer(srv)
 	checkip := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, runnerIP+"\n") }))

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/sear-ci/sear/internal/cloud"
-	world "github.com/sear-ci/sear/internal/testworld/ec2"
+	"github.com/sear-ci/sear/internal/testworld/fakeec2"
 )
 
 // TestFailoverToNextZone: no capacity for the factories' type in the
@@ -18,7 +18,7 @@ import (
 func TestFailoverToNextZone(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	f.srv.SetFaults(world.Faults{Capacity: []world.CapacityFault{{AZ: "us-east-1a", Type: "t3.micro"}}})
+	f.srv.SetFaults(fakeec2.Faults{Capacity: []fakeec2.CapacityFault{{AZ: "us-east-1a", Type: "t3.micro"}}})
 	p := f.provider()
 	nodes := launch(t, p, newSpec(t, parseCluster(t, clusterYAML()), "run-1"))
 	want := []cloud.LaunchAttempt{
@@ -36,7 +36,7 @@ func TestFailoverToNextZone(t *testing.T) {
 			t.Errorf("attempt %d: %+v, want %+v", i+1, got[i], want[i])
 		}
 	}
-	byID := map[string]world.InstanceState{}
+	byID := map[string]fakeec2.InstanceState{}
 	for _, inst := range f.srv.State().Instances {
 		byID[inst.ID] = inst
 	}
@@ -63,7 +63,7 @@ func TestFailoverToNextZone(t *testing.T) {
 func TestFailoverToAlternateType(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	f.srv.SetFaults(world.Faults{Capacity: []world.CapacityFault{{Type: "t3.micro"}}})
+	f.srv.SetFaults(fakeec2.Faults{Capacity: []fakeec2.CapacityFault{{Type: "t3.micro"}}})
 	p := f.provider()
 	c := parseCluster(t, clusterYAML("factories_type: [t3.micro, t3.medium]", "orchestrator_type: [t3.small, t3.large]"))
 	nodes := launch(t, p, newSpec(t, c, "run-1"))
@@ -89,7 +89,7 @@ func TestFailoverToAlternateType(t *testing.T) {
 func TestFailoverExhausted(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	f.srv.SetFaults(world.Faults{Capacity: []world.CapacityFault{{Type: "t3.micro", Code: "Unsupported"}}})
+	f.srv.SetFaults(fakeec2.Faults{Capacity: []fakeec2.CapacityFault{{Type: "t3.micro", Code: "Unsupported"}}})
 	p := f.provider()
 	_, err := p.Launch(context.Background(), newSpec(t, parseCluster(t, clusterYAML()), "run-1"))
 	var le *LaunchError

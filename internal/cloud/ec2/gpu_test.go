@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	world "github.com/sear-ci/sear/internal/testworld/ec2"
+	"github.com/sear-ci/sear/internal/testworld/fakeec2"
 	ssmworld "github.com/sear-ci/sear/internal/testworld/ssm"
 )
 
@@ -28,8 +28,8 @@ func TestGPUNodesGetTheDLAMI(t *testing.T) {
 	for _, tt := range []struct {
 		itype, param, ami string
 	}{
-		{"g5.xlarge", ssmworld.DLAMIParameter, world.DLAMIImageID},
-		{"g5g.xlarge", ssmworld.DLAMIArmParameter, world.DLAMIArmImageID},
+		{"g5.xlarge", ssmworld.DLAMIParameter, fakeec2.DLAMIImageID},
+		{"g5g.xlarge", ssmworld.DLAMIArmParameter, fakeec2.DLAMIArmImageID},
 	} {
 		t.Run(tt.itype, func(t *testing.T) {
 			t.Parallel()
@@ -40,8 +40,8 @@ func TestGPUNodesGetTheDLAMI(t *testing.T) {
 			for _, c := range calls(f, "RunInstances", false) {
 				images[c.Params["InstanceType"]] = c.Params["ImageId"]
 			}
-			if images[tt.itype] != tt.ami || images["t3.large"] != world.UbuntuJammyImageID {
-				t.Errorf("launched %v, want %s from %s and t3.large from %s", images, tt.itype, tt.ami, world.UbuntuJammyImageID)
+			if images[tt.itype] != tt.ami || images["t3.large"] != fakeec2.UbuntuJammyImageID {
+				t.Errorf("launched %v, want %s from %s and t3.large from %s", images, tt.itype, tt.ami, fakeec2.UbuntuJammyImageID)
 			}
 			if got := ssmNames(f); len(got) != 1 || got[0] != tt.param {
 				t.Errorf("SSM asked for %q, want [%s] once", got, tt.param)
@@ -89,7 +89,7 @@ func TestCPUClusterAsksNoGPUQuestions(t *testing.T) {
 func TestNamedAMIOnGPUNode(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	own := f.srv.SeedImage(world.Image{Name: "my-cuda-image"})
+	own := f.srv.SeedImage(fakeec2.Image{Name: "my-cuda-image"})
 	p := f.provider()
 	nodes := launch(t, p, newSpec(t, parseCluster(t, clusterYAML("factories_num: 1", "factories_type: g5.12xlarge", "factory_ami: "+own)), "run-1"))
 	for _, c := range calls(f, "RunInstances", false) {

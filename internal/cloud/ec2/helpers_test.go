@@ -22,7 +22,7 @@ import (
 	"github.com/sear-ci/sear/internal/cloud"
 	"github.com/sear-ci/sear/internal/config"
 	"github.com/sear-ci/sear/internal/keys"
-	world "github.com/sear-ci/sear/internal/testworld/ec2"
+	"github.com/sear-ci/sear/internal/testworld/fakeec2"
 	"github.com/sear-ci/sear/internal/testworld/sigv4"
 	ssmworld "github.com/sear-ci/sear/internal/testworld/ssm"
 	"github.com/sear-ci/sear/internal/testworld/syncbuf"
@@ -42,7 +42,7 @@ var fast = Timing{Poll: 5 * time.Millisecond, MaxPoll: 20 * time.Millisecond, Re
 // fixture is the emulated EC2 behind a loopback HTTP server that records
 // every request, a checkip service, and switchable credentials.
 type fixture struct {
-	srv     *world.Server
+	srv     *fakeec2.Server
 	ssm     *ssmworld.Server // on the same endpoint, as in the test world
 	http    *httptest.Server
 	checkip *httptest.Server
@@ -57,16 +57,16 @@ type fixture struct {
 	hook     func(w http.ResponseWriter, form url.Values) bool
 }
 
-func newFixture(t *testing.T, mods ...func(*world.Options)) *fixture {
+func newFixture(t *testing.T, mods ...func(*fakeec2.Options)) *fixture {
 	t.Helper()
-	opts := world.Options{Region: testRegion, Credentials: sigv4.StaticSource{testKey: testSecret},
+	opts := fakeec2.Options{Region: testRegion, Credentials: sigv4.StaticSource{testKey: testSecret},
 		BootDelay: 20 * time.Millisecond, TerminateDelay: 20 * time.Millisecond}
 	for _, m := range mods {
 		m(&opts)
 	}
-	f := &fixture{srv: world.New(opts), creds: &switchCreds{}, log: &syncBuffer{}}
+	f := &fixture{srv: fakeec2.New(opts), creds: &switchCreds{}, log: &syncBuffer{}}
 	f.ssm = ssmworld.New(ssmworld.Options{Region: opts.Region, Credentials: opts.Credentials, Parameters: map[string]string{
-		ssmworld.DLAMIParameter: world.DLAMIImageID, ssmworld.DLAMIArmParameter: world.DLAMIArmImageID}})
+		ssmworld.DLAMIParameter: fakeec2.DLAMIImageID, ssmworld.DLAMIArmParameter: fakeec2.DLAMIArmImageID}})
 	f.checkipBody.Store(runnerIP + "\n")
 	f.http = httptest.NewServer(http.HandlerFunc(f.serve))
 	f.checkip = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
@@ -215,8 +215,8 @@ func teardown(t *testing.T, p *Provider) {
 }
 
 // live returns the instances that are not terminated.
-func live(st world.StateSnapshot) []world.InstanceState {
-	var out []world.InstanceState
+func live(st fakeec2.StateSnapshot) []fakeec2.InstanceState {
+	var out []fakeec2.InstanceState
 	for _, i := range st.Instances {
 		if i.State != "terminated" {
 			out = append(out, i)
@@ -226,8 +226,8 @@ func live(st world.StateSnapshot) []world.InstanceState {
 }
 
 // searGroups returns the security groups sear made that still exist.
-func searGroups(st world.StateSnapshot) []world.SecurityGroupState {
-	var out []world.SecurityGroupState
+func searGroups(st fakeec2.StateSnapshot) []fakeec2.SecurityGroupState {
+	var out []fakeec2.SecurityGroupState
 	for _, g := range st.SecurityGroups {
 		if !g.Deleted && strings.HasPrefix(g.Name, "sear-") {
 			out = append(out, g)
@@ -249,8 +249,8 @@ func assertClean(t *testing.T, f *fixture) {
 }
 
 // calls returns the emulator's calls of one action, DryRun ones apart.
-func calls(f *fixture, action string, dryRun bool) []world.Call {
-	var out []world.Call
+func calls(f *fixture, action string, dryRun bool) []fakeec2.Call {
+	var out []fakeec2.Call
 	for _, c := range f.srv.Calls() {
 		if c.Action == action && (c.Params["DryRun"] == "true") == dryRun {
 			out = append(out, c)

@@ -17,7 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/sear-ci/sear/internal/cloud"
-	world "github.com/sear-ci/sear/internal/testworld/ec2"
+	"github.com/sear-ci/sear/internal/testworld/fakeec2"
 )
 
 // TestLaunchAndTeardown brings up 1 + 4 nodes and checks every property
@@ -59,7 +59,7 @@ func TestLaunchAndTeardown(t *testing.T) {
 	}
 }
 
-func onlySearGroup(t *testing.T, st world.StateSnapshot) world.SecurityGroupState {
+func onlySearGroup(t *testing.T, st fakeec2.StateSnapshot) fakeec2.SecurityGroupState {
 	t.Helper()
 	groups := searGroups(st)
 	if len(groups) != 1 {
@@ -68,12 +68,12 @@ func onlySearGroup(t *testing.T, st world.StateSnapshot) world.SecurityGroupStat
 	return groups[0]
 }
 
-func checkNodes(t *testing.T, spec cloud.Spec, nodes []cloud.Node, st world.StateSnapshot) {
+func checkNodes(t *testing.T, spec cloud.Spec, nodes []cloud.Node, st fakeec2.StateSnapshot) {
 	t.Helper()
 	if len(nodes) != 5 || len(st.Instances) != 5 {
 		t.Fatalf("%d nodes and %d instances, want 5 of each", len(nodes), len(st.Instances))
 	}
-	byID := map[string]world.InstanceState{}
+	byID := map[string]fakeec2.InstanceState{}
 	for _, i := range st.Instances {
 		byID[i.ID] = i
 	}
@@ -110,7 +110,7 @@ func wantTags(spec cloud.Spec) map[string]string {
 	}
 }
 
-func checkInstance(t *testing.T, spec cloud.Spec, inst world.InstanceState, group string) {
+func checkInstance(t *testing.T, spec cloud.Spec, inst fakeec2.InstanceState, group string) {
 	t.Helper()
 	want := wantTags(spec)
 	want["Role"], want["Name"] = "Factory", inst.Tags["Name"]
@@ -126,15 +126,15 @@ func checkInstance(t *testing.T, spec cloud.Spec, inst world.InstanceState, grou
 	if inst.ShutdownBehavior != "terminate" || inst.Market != "on-demand" {
 		t.Errorf("%s shutdown %q market %q", inst.ID, inst.ShutdownBehavior, inst.Market)
 	}
-	if inst.ImageID != world.UbuntuJammyImageID {
-		t.Errorf("%s image %s, want the newest Ubuntu 22.04 %s", inst.ID, inst.ImageID, world.UbuntuJammyImageID)
+	if inst.ImageID != fakeec2.UbuntuJammyImageID {
+		t.Errorf("%s image %s, want the newest Ubuntu 22.04 %s", inst.ID, inst.ImageID, fakeec2.UbuntuJammyImageID)
 	}
 	if !reflect.DeepEqual(inst.SecurityGroups, []string{group}) || inst.AvailabilityZone != "us-east-1a" {
 		t.Errorf("%s groups %v zone %s", inst.ID, inst.SecurityGroups, inst.AvailabilityZone)
 	}
 }
 
-func checkVolumes(t *testing.T, st world.StateSnapshot) {
+func checkVolumes(t *testing.T, st fakeec2.StateSnapshot) {
 	t.Helper()
 	tags := map[string]map[string]string{}
 	for _, i := range st.Instances {
@@ -153,7 +153,7 @@ func checkVolumes(t *testing.T, st world.StateSnapshot) {
 	}
 }
 
-func checkGroup(t *testing.T, spec cloud.Spec, g world.SecurityGroupState, ssh string) {
+func checkGroup(t *testing.T, spec cloud.Spec, g fakeec2.SecurityGroupState, ssh string) {
 	t.Helper()
 	want := wantTags(spec)
 	want["Name"] = spec.Keys.ID
@@ -351,7 +351,7 @@ func TestNamedSecurityGroup(t *testing.T) {
 // TestRegionFromClusterFile: region_name wins over the configuration's.
 func TestRegionFromClusterFile(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, func(o *world.Options) { o.Region = "eu-west-1" })
+	f := newFixture(t, func(o *fakeec2.Options) { o.Region = "eu-west-1" })
 	p := f.provider() // configured for us-east-1, which this endpoint refuses
 	spec := newSpec(t, parseCluster(t, clusterYAML("region_name: eu-west-1", "volume_type: io1", "volume_size: 20")), "run-1")
 	launch(t, p, spec)
@@ -374,7 +374,7 @@ func TestRegionFromClusterFile(t *testing.T) {
 func TestThrottling(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	f.srv.SetFaults(world.Faults{ThrottleEvery: 2})
+	f.srv.SetFaults(fakeec2.Faults{ThrottleEvery: 2})
 	p := f.provider()
 	launch(t, p, newSpec(t, parseCluster(t, clusterYAML()), "run-1"))
 	teardown(t, p)
@@ -399,7 +399,7 @@ func TestThrottling(t *testing.T) {
 func TestSpotFallsBackToOnDemand(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	f.srv.SetFaults(world.Faults{InsufficientCapacity: map[string]bool{"t3.micro/spot": true}})
+	f.srv.SetFaults(fakeec2.Faults{InsufficientCapacity: map[string]bool{"t3.micro/spot": true}})
 	p := f.provider()
 	spec := newSpec(t, parseCluster(t, clusterYAML("spot: true")), "run-1")
 	nodes := launch(t, p, spec)
@@ -454,7 +454,7 @@ func TestSpotFallsBackToOnDemand(t *testing.T) {
 func TestPartialLaunch(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	f.srv.SetFaults(world.Faults{InsufficientCapacity: map[string]bool{"t3.micro": true}})
+	f.srv.SetFaults(fakeec2.Faults{InsufficientCapacity: map[string]bool{"t3.micro": true}})
 	p := f.provider()
 	_, err := p.Launch(context.Background(), newSpec(t, parseCluster(t, clusterYAML()), "run-1"))
 	if err == nil || !strings.Contains(err.Error(), `factories_type "t3.micro"`) || !strings.Contains(err.Error(), "InsufficientInstanceCapacity") {
@@ -483,7 +483,7 @@ func TestPartialLaunch(t *testing.T) {
 func TestPartialLaunchFaultOneEach(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	f.srv.SetFaults(world.Faults{PartialLaunch: 1})
+	f.srv.SetFaults(fakeec2.Faults{PartialLaunch: 1})
 	p := f.provider()
 	if nodes := launch(t, p, newSpec(t, parseCluster(t, clusterYAML()), "run-1")); len(nodes) != 5 {
 		t.Errorf("%d nodes", len(nodes))
@@ -497,7 +497,7 @@ func TestPartialLaunchFaultOneEach(t *testing.T) {
 func TestFailedBootIsLaunchedAgain(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	f.srv.SetFaults(world.Faults{FailBoot: map[string]bool{"next": true}})
+	f.srv.SetFaults(fakeec2.Faults{FailBoot: map[string]bool{"next": true}})
 	p := f.provider()
 	spec := newSpec(t, parseCluster(t, clusterYAML()), "run-1")
 	nodes := launch(t, p, spec)
@@ -505,7 +505,7 @@ func TestFailedBootIsLaunchedAgain(t *testing.T) {
 	if len(nodes) != 5 || len(st.Instances) != 6 {
 		t.Fatalf("%d nodes from %d instances, want 5 from 6", len(nodes), len(st.Instances))
 	}
-	var failed, again world.InstanceState
+	var failed, again fakeec2.InstanceState
 	for _, inst := range st.Instances {
 		if inst.State == "terminated" {
 			failed = inst
@@ -527,7 +527,7 @@ func TestFailedBootIsLaunchedAgain(t *testing.T) {
 // failingBackend boots nothing: every instance fails to start.
 type failingBackend struct{}
 
-func (failingBackend) Start(context.Context, world.LaunchSpec) (string, error) {
+func (failingBackend) Start(context.Context, fakeec2.LaunchSpec) (string, error) {
 	return "", fmt.Errorf("no room on the host")
 }
 func (failingBackend) Stop(context.Context, string) error { return nil }
@@ -535,7 +535,7 @@ func (failingBackend) Stop(context.Context, string) error { return nil }
 // TestFailedBootTwice: a node that fails to boot again fails the launch.
 func TestFailedBootTwice(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, func(o *world.Options) { o.Backend = failingBackend{} })
+	f := newFixture(t, func(o *fakeec2.Options) { o.Backend = failingBackend{} })
 	p := f.provider()
 	_, err := p.Launch(context.Background(), newSpec(t, parseCluster(t, clusterYAML("factories_num: 1")), "run-1"))
 	if err == nil || !strings.Contains(err.Error(), "failed to boot twice") || !strings.Contains(err.Error(), "Internal error on launch") {
@@ -557,9 +557,9 @@ func TestDefaultImageFollowsArchitecture(t *testing.T) {
 	p := f.provider()
 	launch(t, p, newSpec(t, parseCluster(t, clusterYAML("orchestrator_type: t4g.small", "factories_num: 1")), "run-1"))
 	for _, inst := range f.srv.State().Instances {
-		want := world.UbuntuJammyImageID
+		want := fakeec2.UbuntuJammyImageID
 		if inst.InstanceType == "t4g.small" {
-			want = world.UbuntuJammyArmImageID
+			want = fakeec2.UbuntuJammyArmImageID
 		}
 		if inst.ImageID != want {
 			t.Errorf("%s (%s) runs %s, want %s", inst.Tags["Name"], inst.InstanceType, inst.ImageID, want)

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	world "github.com/sear-ci/sear/internal/testworld/ec2"
+	"github.com/sear-ci/sear/internal/testworld/fakeec2"
 )
 
 // TestPreflightFailures: each problem is reported naming the cluster file
@@ -35,8 +35,8 @@ func TestPreflightFailures(t *testing.T) {
 			want: []string{`factories_type "p4d.24xlarge" is not offered in us-east-1c`, "us-east-1a, us-east-1b"}},
 		{name: "unknown type", extra: []string{"orchestrator_type: t3.gigantic"},
 			want: []string{`orchestrator_type "t3.gigantic" is not offered in region us-east-1`}},
-		{name: "architecture of a named AMI", extra: []string{"orchestrator_ami: " + world.UbuntuJammyArmImageID},
-			want: []string{"orchestrator_ami " + world.UbuntuJammyArmImageID + " is an arm64 image", `orchestrator_type "t3.small" is x86_64`}},
+		{name: "architecture of a named AMI", extra: []string{"orchestrator_ami: " + fakeec2.UbuntuJammyArmImageID},
+			want: []string{"orchestrator_ami " + fakeec2.UbuntuJammyArmImageID + " is an arm64 image", `orchestrator_type "t3.small" is x86_64`}},
 		{name: "named security group missing", extra: []string{"security_group: sg-0123456789abcdef0"},
 			want: []string{`security_group "sg-0123456789abcdef0" does not exist`}},
 		{name: "launch not permitted", hook: denyAction("RunInstances"),

@@ -13,7 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsec2 "github.com/aws/aws-sdk-go-v2/service/ec2"
 
-	world "github.com/sear-ci/sear/internal/testworld/ec2"
+	"github.com/sear-ci/sear/internal/testworld/fakeec2"
 )
 
 // TestCancelDuringRunInstances: the launch is cancelled while EC2 is
@@ -30,7 +30,7 @@ func TestCancelDuringRunInstances(t *testing.T) {
 			once.Do(func() {
 				// From this call on, EC2 takes a second to answer; the
 				// launch is cancelled meanwhile.
-				f.srv.SetFaults(world.Faults{Latency: time.Second})
+				f.srv.SetFaults(fakeec2.Faults{Latency: time.Second})
 				time.AfterFunc(100*time.Millisecond, cancel)
 			})
 		}
@@ -51,7 +51,7 @@ func TestCancelDuringRunInstances(t *testing.T) {
 	if recorded == 5 {
 		t.Fatal("every RunInstances answer arrived; the test did not lose any")
 	}
-	f.srv.SetFaults(world.Faults{})
+	f.srv.SetFaults(fakeec2.Faults{})
 	teardown(t, p)
 	assertClean(t, f)
 }
@@ -60,7 +60,7 @@ func TestCancelDuringRunInstances(t *testing.T) {
 // runs at once, without waiting, and the launch stops.
 func TestTerminateDuringLaunch(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, func(o *world.Options) { o.BootDelay = 500 * time.Millisecond })
+	f := newFixture(t, func(o *fakeec2.Options) { o.BootDelay = 500 * time.Millisecond })
 	p := f.provider()
 	done := make(chan error, 1)
 	go func() {
@@ -213,7 +213,7 @@ func TestDependencyViolationUntilDeadline(t *testing.T) {
 func runStranger(t *testing.T, f *fixture, group string) string {
 	t.Helper()
 	out, err := f.client().RunInstances(context.Background(), &awsec2.RunInstancesInput{
-		ImageId: aws.String(world.UbuntuJammyImageID), InstanceType: "t3.micro",
+		ImageId: aws.String(fakeec2.UbuntuJammyImageID), InstanceType: "t3.micro",
 		MinCount: aws.Int32(1), MaxCount: aws.Int32(1), SecurityGroupIds: []string{group},
 	})
 	if err != nil {
@@ -226,8 +226,8 @@ func (f *fixture) client() *awsec2.Client {
 	return awsec2.NewFromConfig(f.cfg())
 }
 
-func dependencyViolations(f *fixture) []world.Call {
-	var out []world.Call
+func dependencyViolations(f *fixture) []fakeec2.Call {
+	var out []fakeec2.Call
 	for _, c := range calls(f, "DeleteSecurityGroup", false) {
 		if c.ErrorCode == "DependencyViolation" {
 			out = append(out, c)

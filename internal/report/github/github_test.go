@@ -10,7 +10,7 @@ import (
 	gh "github.com/google/go-github/v60/github"
 
 	"github.com/sear-ci/sear/internal/report"
-	tw "github.com/sear-ci/sear/internal/testworld/github"
+	"github.com/sear-ci/sear/internal/testworld/fakegithub"
 )
 
 // postBaseRun reports a run on the base branch (a push to main), which
@@ -138,7 +138,7 @@ func TestStickyFoundPastTheFirstPage(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	w.srv.SeedComments(owner, repoName, prNumber, 150, "reviewer")
-	w.srv.AddToken("ghp_octocat", tw.Token{Login: "octocat", UserID: 583231})
+	w.srv.AddToken("ghp_octocat", fakegithub.Token{Login: "octocat", UserID: 583231})
 	quote := report.Marker(runnable) + "\nI copied sear's comment here."
 	if _, _, err := w.client(t, "ghp_octocat").Issues.CreateComment(ctx(t), owner, repoName, prNumber, &gh.IssueComment{Body: &quote}); err != nil {
 		t.Fatal(err)
@@ -175,7 +175,7 @@ func TestStickyFoundPastTheFirstPage(t *testing.T) {
 func TestConfiguredLogin(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	w.srv.AddToken("ghp_ci_user", tw.Token{Login: "acme-ci", UserID: 777})
+	w.srv.AddToken("ghp_ci_user", fakegithub.Token{Login: "acme-ci", UserID: 777})
 	for range 2 {
 		rp := w.reporter(t, "ghp_ci_user", Options{HeadSHA: headSHA, PullRequest: prNumber, Login: "ACME-CI"})
 		if _, err := rp.Finish(ctx(t), sampleRun(headSHA, 0.5)); err != nil {
@@ -380,7 +380,7 @@ func TestSecondaryRateLimitIsWaitedOut(t *testing.T) {
 		t.Run(fmt.Sprint(status), func(t *testing.T) {
 			t.Parallel()
 			w := newWorld(t)
-			w.srv.SetFaults(tw.Faults{SecondaryRateLimited: 1, SecondaryStatus: status, RetryAfter: time.Second})
+			w.srv.SetFaults(fakegithub.Faults{SecondaryRateLimited: 1, SecondaryStatus: status, RetryAfter: time.Second})
 			rp := w.reporter(t, writer, Options{HeadSHA: headSHA})
 			start := time.Now()
 			if err := rp.Start(ctx(t), running(sampleRun(headSHA, 0.5))); err != nil {
@@ -401,7 +401,7 @@ func TestSecondaryRateLimitIsWaitedOut(t *testing.T) {
 func TestRateLimitLongerThanSearWaits(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	w.srv.SetFaults(tw.Faults{SecondaryRateLimited: 10, RetryAfter: time.Hour})
+	w.srv.SetFaults(fakegithub.Faults{SecondaryRateLimited: 10, RetryAfter: time.Hour})
 	rp := w.reporter(t, writer, Options{HeadSHA: headSHA, MaxWait: 2 * time.Second})
 	start := time.Now()
 	err := rp.Start(ctx(t), running(sampleRun(headSHA, 0.5)))
@@ -412,7 +412,7 @@ func TestRateLimitLongerThanSearWaits(t *testing.T) {
 		t.Errorf("took %v to give up", time.Since(start))
 	}
 
-	w.srv.SetFaults(tw.Faults{PrimaryExhausted: true})
+	w.srv.SetFaults(fakegithub.Faults{PrimaryExhausted: true})
 	rp = w.reporter(t, writer, Options{HeadSHA: headSHA, MaxWait: 2 * time.Second})
 	if err := rp.Start(ctx(t), running(sampleRun(headSHA, 0.5))); err == nil || !strings.Contains(err.Error(), "rate limit for this token is used up") {
 		t.Fatalf("Start with the primary limit used up: %v", err)
@@ -430,11 +430,11 @@ func TestServerErrors(t *testing.T) {
 	if err := rp.Start(ctx(t), running(r)); err != nil {
 		t.Fatal(err)
 	}
-	w.srv.SetFaults(tw.Faults{ServerErrorShare: 0.5, ServerErrorStatus: 503, Methods: []string{"GET"}})
+	w.srv.SetFaults(fakegithub.Faults{ServerErrorShare: 0.5, ServerErrorStatus: 503, Methods: []string{"GET"}})
 	if _, err := rp.BaseRun(ctx(t), runnable); err != nil {
 		t.Fatalf("BaseRun through 503s: %v", err)
 	}
-	w.srv.SetFaults(tw.Faults{ServerErrorShare: 1, Methods: []string{"POST"}})
+	w.srv.SetFaults(fakegithub.Faults{ServerErrorShare: 1, Methods: []string{"POST"}})
 	out, err := rp.Finish(ctx(t), r)
 	if err == nil || !strings.Contains(err.Error(), "comment on pull request #7") || !strings.Contains(err.Error(), "502") {
 		t.Fatalf("Finish with comments failing: %v", err)

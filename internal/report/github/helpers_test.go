@@ -15,7 +15,7 @@ import (
 	gh "github.com/google/go-github/v60/github"
 
 	"github.com/sear-ci/sear/internal/report"
-	tw "github.com/sear-ci/sear/internal/testworld/github"
+	"github.com/sear-ci/sear/internal/testworld/fakegithub"
 )
 
 const (
@@ -42,19 +42,19 @@ const (
 // can have: full, a fork's read-only one, one without `checks: write`, and
 // one that may not even read pull requests.
 type world struct {
-	srv *tw.Server
+	srv *fakegithub.Server
 	ts  *httptest.Server
 	rec *recorder
 }
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	s := tw.New(tw.Options{})
+	s := fakegithub.New(fakegithub.Options{})
 	s.AddRepo(owner, repoName, repoID)
 	s.AddPullRequest(owner, repoName, prNumber, headSHA, baseSHA, "feature/bert", "main", false)
 	s.AddPullRequest(owner, repoName, forkPR, forkSHA, baseSHA, "patch-1", "main", true)
 	s.AddCommit(owner, repoName, head2SHA)
-	bot := tw.Token{Login: botLogin, UserID: 41898282, Repo: owner + "/" + repoName}
+	bot := fakegithub.Token{Login: botLogin, UserID: 41898282, Repo: owner + "/" + repoName}
 	s.AddToken(writer, bot)
 	fork := bot
 	fork.ReadOnly = true
@@ -92,7 +92,7 @@ func (w *world) reporter(t *testing.T, token string, opts Options) *Reporter {
 	return New(w.client(t, token), opts)
 }
 
-func (w *world) repo(t *testing.T) tw.RepoState {
+func (w *world) repo(t *testing.T) fakegithub.RepoState {
 	t.Helper()
 	for _, r := range w.srv.State().Repos {
 		if r.FullName == owner+"/"+repoName {
@@ -100,7 +100,7 @@ func (w *world) repo(t *testing.T) tw.RepoState {
 		}
 	}
 	t.Fatal("the emulator lost the repository")
-	return tw.RepoState{}
+	return fakegithub.RepoState{}
 }
 
 // recorder keeps each request's method, path and body.

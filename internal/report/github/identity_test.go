@@ -8,7 +8,7 @@ import (
 	gh "github.com/google/go-github/v60/github"
 
 	"github.com/sear-ci/sear/internal/report"
-	tw "github.com/sear-ci/sear/internal/testworld/github"
+	"github.com/sear-ci/sear/internal/testworld/fakegithub"
 )
 
 const (
@@ -25,11 +25,11 @@ const (
 // plant adds the other app's, a custom sear app's and a person's tokens.
 func plant(w *world) {
 	repo := owner + "/" + repoName
-	w.srv.AddToken(otherApp, tw.Token{Login: "lint-bot[bot]", UserID: 9000001, Repo: repo,
-		App: &tw.App{ID: 777001, Slug: "lint-bot", Name: "Lint Bot"}})
-	w.srv.AddToken(searApp, tw.Token{Login: "acme-sear[bot]", UserID: 9000002, Repo: repo,
-		App: &tw.App{ID: 424201, Slug: "acme-sear", Name: "acme sear"}})
-	w.srv.AddToken(person, tw.Token{Login: "mallory", UserID: 31337, Repo: repo})
+	w.srv.AddToken(otherApp, fakegithub.Token{Login: "lint-bot[bot]", UserID: 9000001, Repo: repo,
+		App: &fakegithub.App{ID: 777001, Slug: "lint-bot", Name: "Lint Bot"}})
+	w.srv.AddToken(searApp, fakegithub.Token{Login: "acme-sear[bot]", UserID: 9000002, Repo: repo,
+		App: &fakegithub.App{ID: 424201, Slug: "acme-sear", Name: "acme sear"}})
+	w.srv.AddToken(person, fakegithub.Token{Login: "mallory", UserID: 31337, Repo: repo})
 }
 
 func comment(t *testing.T, w *world, token, body string) int64 {
@@ -70,7 +70,7 @@ func TestPlantedStickyCommentsAreLeftAlone(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			var ours []tw.CommentState
+			var ours []fakegithub.CommentState
 			for _, c := range w.repo(t).Comments {
 				if body, ok := planted[c.ID]; ok {
 					if c.Body != body {

@@ -23,7 +23,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/sear-ci/sear/internal/keys"
-	"github.com/sear-ci/sear/internal/testworld/ec2"
+	"github.com/sear-ci/sear/internal/testworld/fakeec2"
 	"github.com/sear-ci/sear/internal/testworld/sigv4"
 	"github.com/sear-ci/sear/internal/testworld/syncbuf"
 )
@@ -40,7 +40,7 @@ type lockedBuffer = syncbuf.Buffer
 // client.
 type world struct {
 	backend *Backend
-	emu     *ec2.Server
+	emu     *fakeec2.Server
 	client  *awsec2.Client
 }
 
@@ -69,7 +69,7 @@ func newWorld(t *testing.T, onExit func(id string)) *world {
 			t.Logf("backend log:\n%s", log)
 		}
 	})
-	emu := ec2.New(ec2.Options{Backend: b, Credentials: sigv4.StaticSource{testKey: testSecret}})
+	emu := fakeec2.New(fakeec2.Options{Backend: b, Credentials: sigv4.StaticSource{testKey: testSecret}})
 	b.SetExitHandler(func(id string) {
 		if onExit != nil {
 			onExit(id)
@@ -114,7 +114,7 @@ func labelled(t *testing.T, label string) string {
 func (w *world) launch(t *testing.T, userData []byte, behavior types.ShutdownBehavior) string {
 	t.Helper()
 	in := &awsec2.RunInstancesInput{
-		ImageId: aws.String(ec2.UbuntuJammyImageID), InstanceType: types.InstanceTypeT3Micro,
+		ImageId: aws.String(fakeec2.UbuntuJammyImageID), InstanceType: types.InstanceTypeT3Micro,
 		MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
 		UserData:                          aws.String(base64.StdEncoding.EncodeToString(userData)),
 		InstanceInitiatedShutdownBehavior: behavior,

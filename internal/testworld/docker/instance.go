@@ -11,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/sear-ci/sear/internal/testworld/ec2"
+	"github.com/sear-ci/sear/internal/testworld/fakeec2"
 	"github.com/sear-ci/sear/internal/testworld/image"
 )
 
@@ -31,13 +31,13 @@ type machine struct {
 	stopping bool
 }
 
-var _ ec2.Backend = (*Backend)(nil)
+var _ fakeec2.Backend = (*Backend)(nil)
 
 // Start boots an instance: it creates its container on the network at the lowest free address,
 // named sear-tw-<instance id> with EC2's hostname for that address, gives it the NoCloud seed
 // and starts it. It returns the address without waiting for the boot, as RunInstances returns
 // while the instance is pending.
-func (b *Backend) Start(ctx context.Context, spec ec2.LaunchSpec) (string, error) {
+func (b *Backend) Start(ctx context.Context, spec fakeec2.LaunchSpec) (string, error) {
 	m, err := b.register(spec.InstanceID)
 	if err != nil {
 		return "", err

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sear-ci/sear/internal/testworld/ec2"
+	"github.com/sear-ci/sear/internal/testworld/fakeec2"
 	"github.com/sear-ci/sear/internal/testworld/world"
 )
 
@@ -21,7 +21,7 @@ func TestReachesInstances(t *testing.T) {
 	w, b, n := dockerWorld(t, world.Options{})
 	// An instance launched without user data, as an AMI boots: cloud-init's None datasource,
 	// sshd with host keys of its own.
-	addr, err := b.Start(ctx, ec2.LaunchSpec{InstanceID: "i-0123456789abcdef0"})
+	addr, err := b.Start(ctx, fakeec2.LaunchSpec{InstanceID: "i-0123456789abcdef0"})
 	if err != nil {
 		t.Fatal(err)
 	}

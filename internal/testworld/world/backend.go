@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/sear-ci/sear/internal/testworld/ec2"
+	"github.com/sear-ci/sear/internal/testworld/fakeec2"
 )
 
 // NetworkCutter is what a backend implements when its instances have a network that can be cut,
@@ -33,14 +33,14 @@ type closer interface {
 // default backend, which it does not export.
 type memoryBackend struct{}
 
-func (memoryBackend) Start(context.Context, ec2.LaunchSpec) (string, error) { return "", nil }
-func (memoryBackend) Stop(context.Context, string) error                    { return nil }
+func (memoryBackend) Start(context.Context, fakeec2.LaunchSpec) (string, error) { return "", nil }
+func (memoryBackend) Stop(context.Context, string) error                        { return nil }
 
 // bootDelayer wraps the backend to make boots slow at run time. EC2 moves an instance to running
 // once both its boot delay and Backend.Start are done, so holding Start back by d keeps every new
 // instance pending d longer, which is what a slow AMI or a busy host looks like from outside.
 type bootDelayer struct {
-	ec2.Backend
+	fakeec2.Backend
 	mu    sync.Mutex
 	extra time.Duration
 }
@@ -58,7 +58,7 @@ func (b *bootDelayer) get() time.Duration {
 }
 
 // Start waits out the slow-boot fault, then starts the instance. EC2 cancels ctx when it closes.
-func (b *bootDelayer) Start(ctx context.Context, spec ec2.LaunchSpec) (string, error) {
+func (b *bootDelayer) Start(ctx context.Context, spec fakeec2.LaunchSpec) (string, error) {
 	if d := b.get(); d > 0 {
 		if err := pause.For(ctx, d); err != nil {
 			return "", fmt.Errorf("boot of %s abandoned: %w", spec.InstanceID, err)

@@ -12,7 +12,7 @@ import (
 	awsec2 "github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
-	"github.com/sear-ci/sear/internal/testworld/ec2"
+	"github.com/sear-ci/sear/internal/testworld/fakeec2"
 )
 
 // fakeBackend has everything the Docker backend offers, and records what the world asked of it.
@@ -35,7 +35,7 @@ func (b *fakeBackend) calls() []string {
 	return slices.Clone(b.log)
 }
 
-func (b *fakeBackend) Start(_ context.Context, s ec2.LaunchSpec) (string, error) {
+func (b *fakeBackend) Start(_ context.Context, s fakeec2.LaunchSpec) (string, error) {
 	b.record("start " + s.InstanceID)
 	return "10.9.8.7", nil
 }

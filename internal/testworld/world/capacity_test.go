@@ -9,7 +9,7 @@ import (
 	awsec2 "github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
-	"github.com/sear-ci/sear/internal/testworld/ec2"
+	"github.com/sear-ci/sear/internal/testworld/fakeec2"
 )
 
 // TestCapacityFaults: capacity runs out per zone and type, as set over
@@ -27,7 +27,7 @@ func TestCapacityFaults(t *testing.T) {
 		{"az": "us-east-1a", "type": "t3.micro"}, {"az": "us-east-1b", "code": "Unsupported"},
 		{"az": "us-east-1c", "type": "t3.small", "market": "spot"}]}}`, nil)
 	run := func(az string, itype types.InstanceType, spot bool) error {
-		in := &awsec2.RunInstancesInput{ImageId: aws.String(ec2.UbuntuJammyImageID), InstanceType: itype,
+		in := &awsec2.RunInstancesInput{ImageId: aws.String(fakeec2.UbuntuJammyImageID), InstanceType: itype,
 			MinCount: aws.Int32(1), MaxCount: aws.Int32(1), Placement: &types.Placement{AvailabilityZone: aws.String(az)}}
 		if spot {
 			in.InstanceMarketOptions = &types.InstanceMarketOptionsRequest{MarketType: types.MarketTypeSpot}

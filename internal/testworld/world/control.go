@@ -10,7 +10,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/sear-ci/sear/internal/testworld/ec2"
+	"github.com/sear-ci/sear/internal/testworld/fakeec2"
 )
 
 // ControlPrefix is where the control endpoint's paths begin.
@@ -143,16 +143,16 @@ func (w *World) network(ctx context.Context, id, verb string, op func(NetworkCut
 }
 
 // instance is one instance's state, or ErrNoInstance.
-func (w *World) instance(id string) (ec2.InstanceState, error) {
+func (w *World) instance(id string) (fakeec2.InstanceState, error) {
 	insts := w.ec2.State().Instances
-	if i := slices.IndexFunc(insts, func(s ec2.InstanceState) bool { return s.ID == id }); i >= 0 {
+	if i := slices.IndexFunc(insts, func(s fakeec2.InstanceState) bool { return s.ID == id }); i >= 0 {
 		return insts[i], nil
 	}
-	return ec2.InstanceState{}, fmt.Errorf("instance %q: %w", id, ErrNoInstance)
+	return fakeec2.InstanceState{}, fmt.Errorf("instance %q: %w", id, ErrNoInstance)
 }
 
 // backendName names a backend for the state document: "memory", or its Go type ("docker.Backend").
-func backendName(b ec2.Backend) string {
+func backendName(b fakeec2.Backend) string {
 	if b == nil {
 		return "memory"
 	}

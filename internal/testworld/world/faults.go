@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sear-ci/sear/internal/testworld/ec2"
-	"github.com/sear-ci/sear/internal/testworld/github"
+	"github.com/sear-ci/sear/internal/testworld/fakeec2"
+	"github.com/sear-ci/sear/internal/testworld/fakegithub"
 )
 
 // Faults are the failures injected into the world, as the control endpoint reads and writes them.
@@ -22,7 +22,7 @@ type Faults struct {
 	GitHub *GitHubFaults `json:"github,omitempty"`
 }
 
-// EC2Faults are EC2's faults (see ec2.Faults for each one's exact effect).
+// EC2Faults are EC2's faults (see fakeec2.Faults for each one's exact effect).
 type EC2Faults struct {
 	// Latency is added to every call.
 	Latency Duration `json:"latency"`
@@ -50,7 +50,7 @@ type EC2Faults struct {
 	ENIReleaseDelay Duration `json:"eni_release_delay"`
 }
 
-// CapacityFault is one place without capacity (see ec2.CapacityFault): AZ or Type or both, Market
+// CapacityFault is one place without capacity (see fakeec2.CapacityFault): AZ or Type or both, Market
 // "spot" or "on-demand" for one market only, Code "Unsupported" instead of the default
 // InsufficientInstanceCapacity.
 type CapacityFault struct {
@@ -60,7 +60,7 @@ type CapacityFault struct {
 	Code   string `json:"code,omitempty"`
 }
 
-// GitHubFaults are GitHub's faults (see github.Faults for each one's exact effect).
+// GitHubFaults are GitHub's faults (see fakegithub.Faults for each one's exact effect).
 type GitHubFaults struct {
 	Latency              Duration `json:"latency"`
 	ServerErrorShare     float64  `json:"server_error_share"`
@@ -96,7 +96,7 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 // SetFaults applies the sections f gives and leaves the others as they are. Nothing changes when
 // any value is invalid; the error names every invalid one.
 func (w *World) SetFaults(f Faults) error {
-	var e ec2.Faults
+	var e fakeec2.Faults
 	var errs []error
 	if f.EC2 != nil {
 		var err error
@@ -148,13 +148,13 @@ func (w *World) Faults() Faults {
 
 // ClearFaults makes every service healthy again.
 func (w *World) ClearFaults() {
-	w.ec2.SetFaults(ec2.Faults{})
+	w.ec2.SetFaults(fakeec2.Faults{})
 	w.boot.set(0)
-	w.github.SetFaults(github.Faults{})
+	w.github.SetFaults(fakegithub.Faults{})
 }
 
 // emulator checks the EC2 faults and converts them for the emulator.
-func (f *EC2Faults) emulator() (ec2.Faults, error) {
+func (f *EC2Faults) emulator() (fakeec2.Faults, error) {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf("ec2: "+format, args...)) }
 	if f.Latency < 0 || f.SlowBoot < 0 || f.ENIReleaseDelay < 0 {
@@ -174,7 +174,7 @@ func (f *EC2Faults) emulator() (ec2.Faults, error) {
 			bad("insufficient_capacity %q: expected an instance type like \"t3.micro\", or \"t3.micro/spot\" for its Spot market only", k)
 		}
 	}
-	var capacity []ec2.CapacityFault
+	var capacity []fakeec2.CapacityFault
 	for _, c := range f.Capacity {
 		switch {
 		case c.AZ == "" && c.Type == "":
@@ -184,7 +184,7 @@ func (f *EC2Faults) emulator() (ec2.Faults, error) {
 		case c.Code != "" && c.Code != "InsufficientInstanceCapacity" && c.Code != "Unsupported":
 			bad("capacity code %q: expected \"InsufficientInstanceCapacity\" (the default) or \"Unsupported\"", c.Code)
 		}
-		capacity = append(capacity, ec2.CapacityFault{AZ: c.AZ, Type: c.Type, Market: c.Market, Code: c.Code})
+		capacity = append(capacity, fakeec2.CapacityFault{AZ: c.AZ, Type: c.Type, Market: c.Market, Code: c.Code})
 	}
 	for _, k := range f.FailBoot {
 		if k != "next" && !strings.HasPrefix(k, "i-") {
@@ -195,7 +195,7 @@ func (f *EC2Faults) emulator() (ec2.Faults, error) {
 	if f.Throttle > 0 {
 		every = int(math.Max(1, math.Round(1/f.Throttle)))
 	}
-	return ec2.Faults{
+	return fakeec2.Faults{
 		Latency: time.Duration(f.Latency), ThrottleEvery: every, PartialLaunch: f.PartialLaunch,
 		InsufficientCapacity: trueSet(f.InsufficientCapacity), FailBoot: trueSet(f.FailBoot),
 		ENIReleaseDelay: time.Duration(f.ENIReleaseDelay), Capacity: capacity,
@@ -233,8 +233,8 @@ func (f *GitHubFaults) validate() error {
 }
 
 // emulator converts validated GitHub faults.
-func (f *GitHubFaults) emulator() github.Faults {
-	return github.Faults{
+func (f *GitHubFaults) emulator() fakegithub.Faults {
+	return fakegithub.Faults{
 		ServerErrorShare: f.ServerErrorShare, ServerErrorStatus: f.ServerErrorStatus,
 		SecondaryRateLimited: f.SecondaryRateLimited, SecondaryStatus: f.SecondaryStatus,
 		RetryAfter: time.Duration(f.RetryAfter), PrimaryExhausted: f.PrimaryExhausted,

@@ -15,7 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	gh "github.com/google/go-github/v60/github"
 
-	"github.com/sear-ci/sear/internal/testworld/ec2"
+	"github.com/sear-ci/sear/internal/testworld/fakeec2"
 )
 
 // TestThrottle sets throttling over HTTP: with every call throttled, a client without retries
@@ -68,7 +68,7 @@ func TestLaunchFaults(t *testing.T) {
 	client := ec2Client(env, assume(t, env))
 	ctx := context.Background()
 	mustControl(t, env, http.MethodPost, "/_testworld/faults", `{"ec2": {"insufficient_capacity": ["t3.micro/spot"], "partial_launch": 2}}`, nil)
-	_, err := client.RunInstances(ctx, &awsec2.RunInstancesInput{ImageId: aws.String(ec2.UbuntuJammyImageID),
+	_, err := client.RunInstances(ctx, &awsec2.RunInstancesInput{ImageId: aws.String(fakeec2.UbuntuJammyImageID),
 		InstanceType: types.InstanceTypeT3Micro, MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
 		InstanceMarketOptions: &types.InstanceMarketOptionsRequest{MarketType: types.MarketTypeSpot}})
 	if got := code(t, err); got != "InsufficientInstanceCapacity" {

@@ -21,7 +21,7 @@ import (
 	"github.com/aws/smithy-go"
 	gh "github.com/google/go-github/v60/github"
 
-	"github.com/sear-ci/sear/internal/testworld/ec2"
+	"github.com/sear-ci/sear/internal/testworld/fakeec2"
 )
 
 // start brings a world up for one test and closes it when the test ends.
@@ -126,7 +126,7 @@ func ec2Client(env map[string]string, creds aws.Credentials, mods ...func(*awsec
 func launch(t *testing.T, c *awsec2.Client, mods ...func(*awsec2.RunInstancesInput)) []types.Instance {
 	t.Helper()
 	in := &awsec2.RunInstancesInput{
-		ImageId: aws.String(ec2.UbuntuJammyImageID), InstanceType: types.InstanceTypeT3Micro,
+		ImageId: aws.String(fakeec2.UbuntuJammyImageID), InstanceType: types.InstanceTypeT3Micro,
 		MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
 		TagSpecifications: []types.TagSpecification{{ResourceType: types.ResourceTypeInstance,
 			Tags: []types.Tag{{Key: aws.String("sear:run-id"), Value: aws.String("world-test")}}}},
@@ -219,7 +219,7 @@ func mustControl(t *testing.T, env map[string]string, method, path string, body,
 }
 
 // instanceState is one instance from the state endpoint.
-func instanceState(t *testing.T, env map[string]string, id string) ec2.InstanceState {
+func instanceState(t *testing.T, env map[string]string, id string) fakeec2.InstanceState {
 	t.Helper()
 	var st State
 	mustControl(t, env, http.MethodGet, "/_testworld/state", nil, &st)
@@ -229,11 +229,11 @@ func instanceState(t *testing.T, env map[string]string, id string) ec2.InstanceS
 		}
 	}
 	t.Fatalf("state has no instance %s", id)
-	return ec2.InstanceState{}
+	return fakeec2.InstanceState{}
 }
 
 // waitState polls until the instance reaches want, for at most five seconds.
-func waitState(t *testing.T, env map[string]string, id, want string) ec2.InstanceState {
+func waitState(t *testing.T, env map[string]string, id, want string) fakeec2.InstanceState {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for {

@@ -9,7 +9,7 @@ import (
 	"hash/fnv"
 	"strings"
 
-	"github.com/sear-ci/sear/internal/testworld/github"
+	"github.com/sear-ci/sear/internal/testworld/fakegithub"
 	"github.com/sear-ci/sear/internal/testworld/oidc"
 	"github.com/sear-ci/sear/internal/testworld/sts"
 )
@@ -110,7 +110,7 @@ func (w *World) plantGitHub(owner, name string, s Seed) string {
 	w.github.AddPullRequest(owner, name, s.PullRequest, s.HeadSHA, s.BaseSHA, s.HeadRef, s.BaseRef, s.Fork)
 	w.github.AddCommit(owner, name, s.SHA)
 	tok := "ghs_" + randomToken()
-	w.github.AddToken(tok, github.Token{Login: botLogin, UserID: botUserID, Repo: s.Repository, ReadOnly: s.Fork})
+	w.github.AddToken(tok, fakegithub.Token{Login: botLogin, UserID: botUserID, Repo: s.Repository, ReadOnly: s.Fork})
 	return tok
 }
 

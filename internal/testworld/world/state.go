@@ -3,20 +3,20 @@ package world
 import (
 	"time"
 
-	"github.com/sear-ci/sear/internal/testworld/ec2"
-	"github.com/sear-ci/sear/internal/testworld/github"
+	"github.com/sear-ci/sear/internal/testworld/fakeec2"
+	"github.com/sear-ci/sear/internal/testworld/fakegithub"
 )
 
 // State is everything the world holds, as GET /_testworld/state shows it. It never holds a secret:
 // no secret key, session token, web identity token, GITHUB_TOKEN or user data (only its size and
 // hash); comments and check run texts are there in full, as GitHub would show them.
 type State struct {
-	World       WorldState        `json:"world"`
-	EC2         ec2.StateSnapshot `json:"ec2"`
-	GitHub      github.State      `json:"github"`
-	Credentials []Credential      `json:"credentials"`
-	Calls       Calls             `json:"calls"`
-	Faults      Faults            `json:"faults"`
+	World       WorldState            `json:"world"`
+	EC2         fakeec2.StateSnapshot `json:"ec2"`
+	GitHub      fakegithub.State      `json:"github"`
+	Credentials []Credential          `json:"credentials"`
+	Calls       Calls                 `json:"calls"`
+	Faults      Faults                `json:"faults"`
 }
 
 // WorldState is what the world was seeded with, minus its tokens.
@@ -49,9 +49,9 @@ type Credential struct {
 
 // Calls are every API call each emulator answered, oldest first.
 type Calls struct {
-	EC2    []ec2.Call    `json:"ec2"`
-	STS    []STSCall     `json:"sts"`
-	GitHub []github.Call `json:"github"`
+	EC2    []fakeec2.Call    `json:"ec2"`
+	STS    []STSCall         `json:"sts"`
+	GitHub []fakegithub.Call `json:"github"`
 }
 
 // STSCall is one STS call. The STS emulator never keeps the web identity token.

@@ -17,8 +17,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/sear-ci/sear/internal/testworld/ec2"
-	"github.com/sear-ci/sear/internal/testworld/github"
+	"github.com/sear-ci/sear/internal/testworld/fakeec2"
+	"github.com/sear-ci/sear/internal/testworld/fakegithub"
 	"github.com/sear-ci/sear/internal/testworld/oidc"
 	"github.com/sear-ci/sear/internal/testworld/ssm"
 	"github.com/sear-ci/sear/internal/testworld/sts"
@@ -43,7 +43,7 @@ type Options struct {
 	// Backend runs the emulated instances; nil runs them in memory (they boot, nothing runs).
 	// A backend may also implement [NetworkCutter], SetExitHandler(func(instanceID string)) and
 	// Close(ctx) error; the world uses what it finds (see backend.go).
-	Backend ec2.Backend
+	Backend fakeec2.Backend
 	// BootDelay and TerminateDelay are EC2's pending→running and shutting-down→terminated times.
 	BootDelay, TerminateDelay time.Duration
 	// CredentialLifetime, when non-zero, is how long STS credentials live whatever
@@ -88,10 +88,10 @@ type World struct {
 	urls    URLs
 	issuer  *oidc.Issuer
 	sts     *sts.Server
-	ec2     *ec2.Server
+	ec2     *fakeec2.Server
 	ssm     *ssm.Server
-	github  *github.Server
-	backend ec2.Backend // the caller's backend, nil for memory
+	github  *fakegithub.Server
+	backend fakeec2.Backend // the caller's backend, nil for memory
 	boot    *bootDelayer
 	servers []*service
 
@@ -136,12 +136,12 @@ func (w *World) build() error {
 	iss.SetBaseURL(w.urls.OIDC)
 	w.issuer = iss
 	w.sts = sts.New(iss, nil)
-	w.github = github.New(github.Options{})
+	w.github = fakegithub.New(fakegithub.Options{})
 	w.boot = &bootDelayer{Backend: w.backend}
 	if w.backend == nil {
 		w.boot.Backend = memoryBackend{}
 	}
-	w.ec2 = ec2.New(ec2.Options{
+	w.ec2 = fakeec2.New(fakeec2.Options{
 		Region: w.opts.Region,
 		// STS's store holds both the session credentials it issued and the static key, so EC2
 		// accepts exactly what AWS would: keys STS issued, until they expire, and the IAM user's.
@@ -152,7 +152,7 @@ func (w *World) build() error {
 	// SSM answers the public parameters of the Deep Learning AMIs with the GPU images EC2 holds,
 	// and accepts the same credentials as EC2.
 	w.ssm = ssm.New(ssm.Options{Region: w.opts.Region, Credentials: w.sts, Parameters: map[string]string{
-		ssm.DLAMIParameter: ec2.DLAMIImageID, ssm.DLAMIArmParameter: ec2.DLAMIArmImageID,
+		ssm.DLAMIParameter: fakeec2.DLAMIImageID, ssm.DLAMIArmParameter: fakeec2.DLAMIArmImageID,
 	}})
 	if r, ok := w.backend.(exitReporter); ok {
 		r.SetExitHandler(w.ec2.InstanceExited)
@@ -212,14 +212,14 @@ func (w *World) OIDC() *oidc.Issuer { return w.issuer }
 func (w *World) STS() *sts.Server { return w.sts }
 
 // EC2 is the EC2 emulator, for tests that inspect or drive instances directly.
-func (w *World) EC2() *ec2.Server { return w.ec2 }
+func (w *World) EC2() *fakeec2.Server { return w.ec2 }
 
 // SSM is the Systems Manager emulator (GetParameter on the public DLAMI parameters), for tests
 // that change or inspect them.
 func (w *World) SSM() *ssm.Server { return w.ssm }
 
 // GitHub is the GitHub emulator, for tests that add repositories, tokens or pull requests.
-func (w *World) GitHub() *github.Server { return w.github }
+func (w *World) GitHub() *fakegithub.Server { return w.github }
 
 // Close stops every listener (waiting for calls in flight until ctx ends), stops EC2's pending
 // state transitions, and closes the backend if it has a Close(ctx) error method: for Docker, that

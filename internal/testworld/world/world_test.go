@@ -19,7 +19,7 @@ import (
 	awssts "github.com/aws/aws-sdk-go-v2/service/sts"
 	gh "github.com/google/go-github/v60/github"
 
-	"github.com/sear-ci/sear/internal/testworld/ec2"
+	"github.com/sear-ci/sear/internal/testworld/fakeec2"
 )
 
 // TestSDKDefaultConfigFromEnv puts Env in the process environment and lets aws-sdk-go-v2's
@@ -267,7 +267,7 @@ func TestKill(t *testing.T) {
 	env := envMap(t, w)
 	id := *launch(t, ec2Client(env, assume(t, env)))[0].InstanceId
 	waitState(t, env, id, "running")
-	var got ec2.InstanceState
+	var got fakeec2.InstanceState
 	mustControl(t, env, http.MethodPost, "/_testworld/instances/"+id+"/kill", nil, &got)
 	if got.State != "terminated" || got.StateReason != "Server.InternalError" {
 		t.Errorf("killed instance is %+v, want terminated by Server.InternalError", got)
