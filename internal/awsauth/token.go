@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/sear-ci/sear/internal/pause"
 	"io"
 	"net/http"
 	"net/url"
@@ -14,6 +13,8 @@ import (
 	"unicode"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/sear-ci/sear/internal/pause"
 )
 
 // Limits of one token request. A GitHub ID token is about 1.5 KB and its JSON envelope adds a

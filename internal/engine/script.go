@@ -2,13 +2,14 @@ package engine
 
 import (
 	"fmt"
-	"github.com/sear-ci/sear/internal/shell"
 	"maps"
 	"math"
 	"path"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/sear-ci/sear/internal/shell"
 )
 
 // Exit statuses of the scripts, which Start turns into errors a user can

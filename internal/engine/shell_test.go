@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/sear-ci/sear/internal/shell"
 	"maps"
 	"math/rand/v2"
 	"os"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/sear-ci/sear/internal/remote"
+	"github.com/sear-ci/sear/internal/shell"
 )
 
 // execShell runs a node's scripts with /bin/sh through a local command:

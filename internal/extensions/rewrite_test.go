@@ -7,8 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sear-ci/sear/internal/config"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/sear-ci/sear/internal/config"
 )
 
 const runnableDoc = "\n---\n# the runnable is never touched\n!Experiment\nname: x   # keep this\npipeline:\n  train: !sst_ext.SSTDataset {}\n"

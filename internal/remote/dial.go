@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/sear-ci/sear/internal/pause"
 	"io"
 	"math/rand/v2"
 	"net"
@@ -13,6 +12,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/sear-ci/sear/internal/pause"
 )
 
 const (

@@ -4,11 +4,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"github.com/sear-ci/sear/internal/shell"
 	"io"
 	"os"
 	"path"
 	"strings"
+
+	"github.com/sear-ci/sear/internal/shell"
 )
 
 // WriteFile writes data to the file at p on the node with the given mode,

@@ -10,9 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/ssh"
+
 	"github.com/sear-ci/sear/internal/cloud/local/sshd"
 	"github.com/sear-ci/sear/internal/keys"
-	"golang.org/x/crypto/ssh"
 )
 
 // lastOctet hands each test node its own loopback address, as the local

@@ -2,13 +2,14 @@ package remote
 
 import (
 	"fmt"
-	"github.com/sear-ci/sear/internal/shell"
 	"maps"
 	"math/rand/v2"
 	"regexp"
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/sear-ci/sear/internal/shell"
 )
 
 // quote returns s as one POSIX shell word. Inside single quotes every byte

@@ -1,13 +1,14 @@
 package remote
 
 import (
-	"github.com/sear-ci/sear/internal/shell"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sear-ci/sear/internal/shell"
 )
 
 // FuzzQuote checks that a quoted word reads back as itself in sh.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/sear-ci/sear/internal/shell"
 	"net"
 	"path"
 	"sync"
@@ -12,6 +11,7 @@ import (
 	"github.com/sear-ci/sear/internal/cloud"
 	"github.com/sear-ci/sear/internal/keys"
 	"github.com/sear-ci/sear/internal/remote"
+	"github.com/sear-ci/sear/internal/shell"
 )
 
 // eachNode runs fn for every node at once and joins the errors.

@@ -3,7 +3,6 @@ package run
 import (
 	"context"
 	"errors"
-	"github.com/sear-ci/sear/internal/shell"
 	"os"
 	"path"
 	"path/filepath"
@@ -17,6 +16,7 @@ import (
 	"github.com/sear-ci/sear/internal/engine"
 	"github.com/sear-ci/sear/internal/pipeline"
 	"github.com/sear-ci/sear/internal/remote"
+	"github.com/sear-ci/sear/internal/shell"
 )
 
 // The engine step over real SSH to local nodes, with a stand-in python3

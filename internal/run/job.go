@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/sear-ci/sear/internal/shell"
 	"io"
 	"path"
 	"strconv"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/sear-ci/sear/internal/cloud"
 	"github.com/sear-ci/sear/internal/remote"
+	"github.com/sear-ci/sear/internal/shell"
 )
 
 // ErrJobFailed is returned when the job ran and exited non-zero.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/sear-ci/sear/internal/pause"
 	"io"
 	"strings"
 	"time"
@@ -14,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awsec2 "github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/smithy-go"
+
+	"github.com/sear-ci/sear/internal/pause"
 )
 
 // maxAttempts is how many times the SDK sends one call. EC2 throttles per

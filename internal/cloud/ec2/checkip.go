@@ -3,7 +3,6 @@ package ec2
 import (
 	"context"
 	"fmt"
-	"github.com/sear-ci/sear/internal/pause"
 	"io"
 	"net/http"
 	"net/netip"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sear-ci/sear/internal/config"
+	"github.com/sear-ci/sear/internal/pause"
 )
 
 // checkIPAttempts is how often the address service is asked before sear

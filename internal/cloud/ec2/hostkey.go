@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"github.com/sear-ci/sear/internal/shell"
 	"net"
 	"os"
 	"path"
@@ -14,6 +13,7 @@ import (
 	"github.com/sear-ci/sear/internal/cloud"
 	"github.com/sear-ci/sear/internal/keys"
 	"github.com/sear-ci/sear/internal/remote"
+	"github.com/sear-ci/sear/internal/shell"
 )
 
 // sshdSetup is where a node's sshd keeps its ed25519 host key and its

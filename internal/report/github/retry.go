@@ -4,13 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/sear-ci/sear/internal/pause"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
 	gh "github.com/google/go-github/v60/github"
+
+	"github.com/sear-ci/sear/internal/pause"
 )
 
 // secondaryDefault is the wait for a secondary rate limit that names none:

@@ -2,8 +2,9 @@ package fakeec2
 
 import (
 	"context"
-	"github.com/sear-ci/sear/internal/pause"
 	"time"
+
+	"github.com/sear-ci/sear/internal/pause"
 )
 
 // Faults are failures injected at run time.

@@ -2,8 +2,9 @@ package fakeec2
 
 import (
 	"context"
-	"github.com/sear-ci/sear/internal/pause"
 	"time"
+
+	"github.com/sear-ci/sear/internal/pause"
 )
 
 // The instance state machine (EC2 User Guide, "Amazon EC2 instance state

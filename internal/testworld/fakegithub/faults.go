@@ -1,12 +1,13 @@
 package fakegithub
 
 import (
-	"github.com/sear-ci/sear/internal/pause"
 	"math"
 	"net/http"
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/sear-ci/sear/internal/pause"
 )
 
 // Faults makes the emulator misbehave the way GitHub sometimes does. The

@@ -3,10 +3,10 @@ package world
 import (
 	"context"
 	"fmt"
-	"github.com/sear-ci/sear/internal/pause"
 	"sync"
 	"time"
 
+	"github.com/sear-ci/sear/internal/pause"
 	"github.com/sear-ci/sear/internal/testworld/fakeec2"
 )
 

@@ -14,8 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sear-ci/sear/internal/keys"
 	"golang.org/x/crypto/ssh"
+
+	"github.com/sear-ci/sear/internal/keys"
 )
 
 // lastOctet gives each test server its own loopback address, 127.0.1.x,
