@@ -7,9 +7,10 @@ import (
 	"strings"
 )
 
-// defaultsSection is configparser's default_section: its keys are returned
-// for every other section too, so no secret may go there.
-const defaultsSection = "DEFAULT"
+// configparserDefaults is configparser's default_section, whose keys are
+// returned for every other section too, so no secret may go there. (Not
+// DefaultSection: that is sear's section for secrets named without "__".)
+const configparserDefaults = "DEFAULT"
 
 // option is one selected secret placed in the file.
 type option struct {
@@ -28,7 +29,7 @@ func checkSection(section string) (string, []error) {
 	if r, ok := badRune(section); ok {
 		errs = append(errs, fmt.Errorf("%q: character %q is not allowed in the section for names without \"__\"; use only letters, digits, '_', '.' and '-'", section, r))
 	}
-	if section == defaultsSection {
+	if section == configparserDefaults {
 		errs = append(errs, fmt.Errorf("%q: the section for names without \"__\" is configparser's defaults section, whose keys show up in every section; choose another section", section))
 	}
 	return section, errs
@@ -102,7 +103,7 @@ func split(name, section string) (*option, []error) {
 	if after == "" {
 		errs = append(errs, fmt.Errorf("%q: the key after \"__\" is empty; name it SECTION__KEY", name))
 	}
-	if found && before == defaultsSection {
+	if found && before == configparserDefaults {
 		errs = append(errs, fmt.Errorf("%q: section %q is configparser's defaults section, whose keys show up in every section; use another section name", name, before))
 	}
 	if len(errs) > 0 {
