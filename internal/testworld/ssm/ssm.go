@@ -15,16 +15,13 @@
 package ssm
 
 import (
-	"crypto/rand"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/sear-ci/sear/internal/testworld/awsjson"
 	"github.com/sear-ci/sear/internal/testworld/sigv4"
 )
 
@@ -118,57 +115,38 @@ const maxBody = 64 << 10
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	reqID := newRequestID()
-	call := Call{Operation: strings.TrimPrefix(r.Header.Get("X-Amz-Target"), Target)}
-	out, err := s.serve(r, &call)
-	if err != nil {
-		call.Status, call.ErrorCode = err.status, err.code
-		s.record(call)
-		writeJSON(w, reqID, err.status, map[string]string{"__type": err.code, "message": err.message})
-		return
-	}
-	call.Status = http.StatusOK
-	s.record(call)
-	writeJSON(w, reqID, http.StatusOK, out)
-}
-
-func (s *Server) record(c Call) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls = append(s.calls, c)
-}
-
-func (s *Server) serve(r *http.Request, call *Call) (any, *apiError) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-	if err != nil || len(body) > maxBody {
-		return nil, errSerialization()
-	}
-	key, authErr := sigv4.Verify(r, body, s.opts.Credentials, "ssm", s.opts.Region, s.opts.Now())
-	call.AccessKeyID = key
-	if authErr != nil {
-		return nil, fromSigV4(authErr)
-	}
-	if r.Method != http.MethodPost {
-		return nil, &apiError{http.StatusBadRequest, "UnknownOperationException", ""}
-	}
-	switch call.Operation {
-	case "GetParameter":
+	svc := awsjson.Service{Target: Target, SigningName: "ssm", Region: s.opts.Region, Credentials: s.opts.Credentials,
+		Now: s.opts.Now, MaxBody: maxBody}
+	var name string
+	req, err := svc.Serve(w, r, func(req awsjson.Request) (any, *awsjson.Error) {
+		if req.Operation != "GetParameter" {
+			return nil, awsjson.UnknownOperation()
+		}
 		var in struct {
 			Name           *string
 			WithDecryption *bool
 		}
-		if err := json.Unmarshal(body, &in); err != nil {
-			return nil, errSerialization()
+		if err := req.Decode(&in); err != nil {
+			return nil, err
 		}
-		if in.Name != nil {
-			call.Name = *in.Name
-		}
+		name = value(in.Name)
 		return s.getParameter(in.Name)
-	default:
-		// What a JSON 1.1 service answers for an X-Amz-Target it does
-		// not have, or none.
-		return nil, &apiError{http.StatusBadRequest, "UnknownOperationException", ""}
+	})
+	call := Call{Operation: req.Operation, Name: name, AccessKeyID: req.AccessKeyID, Status: http.StatusOK}
+	if err != nil {
+		call.Status, call.ErrorCode = err.Status, err.Code
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls = append(s.calls, call)
+}
+
+// value is an optional string member, "" when absent.
+func value(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
 }
 
 // parameter is the response's Parameter ("Parameter" data type, API
@@ -188,7 +166,7 @@ type parameter struct {
 // public parameters have no account in it (arn:aws:ssm:REGION::parameter/aws/service/…).
 // Names are trimmed of spaces, and one with a space inside is a
 // ValidationException, as the API Reference says.
-func (s *Server) getParameter(name *string) (any, *apiError) {
+func (s *Server) getParameter(name *string) (any, *awsjson.Error) {
 	if name == nil {
 		return nil, errValidation("1 validation error detected: Value null at 'name' failed to satisfy constraint: Member must not be null")
 	}
@@ -212,7 +190,7 @@ func (s *Server) getParameter(name *string) (any, *apiError) {
 	s.mu.Unlock()
 	if !ok {
 		// SSM sends ParameterNotFound with an empty message.
-		return nil, &apiError{http.StatusBadRequest, "ParameterNotFound", ""}
+		return nil, &awsjson.Error{Status: http.StatusBadRequest, Code: "ParameterNotFound"}
 	}
 	return map[string]parameter{"Parameter": {
 		ARN:      "arn:aws:ssm:" + s.opts.Region + "::parameter" + n,
@@ -221,33 +199,9 @@ func (s *Server) getParameter(name *string) (any, *apiError) {
 	}}, nil
 }
 
-func writeJSON(w http.ResponseWriter, reqID string, status int, v any) {
-	out, _ := json.Marshal(v)
-	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-	w.Header().Set("x-amzn-RequestId", reqID)
-	w.WriteHeader(status)
-	_, _ = w.Write(out)
-}
-
-func newRequestID() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	h := hex.EncodeToString(b)
-	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
-}
-
 // Alongside serves SSM's requests (those whose X-Amz-Target names an
-// AmazonSSM operation) with s, and every other request with other. The
-// test world serves SSM on EC2's endpoint with it: EC2's query protocol
-// never sends X-Amz-Target, so the two cannot be confused, and a client
-// configured with one endpoint for every service (AWS_ENDPOINT_URL, or a
-// test's BaseEndpoint) reaches both.
+// AmazonSSM operation) with s, and every other request with other (see
+// [awsjson.Route]).
 func (s *Server) Alongside(other http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.Header.Get("X-Amz-Target"), Target) {
-			s.ServeHTTP(w, r)
-			return
-		}
-		other.ServeHTTP(w, r)
-	})
+	return awsjson.Route(Target, s, other)
 }
