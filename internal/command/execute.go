@@ -96,7 +96,7 @@ func (x *execution) execute(ctx context.Context) (report.Run, *run.Result, error
 // observeEvent keeps the job's log tail while the job runs, then lets the
 // caller and the report see the event.
 func (x *execution) observeEvent(e pipeline.Event) {
-	if e.Step == "job" && e.Phase == pipeline.PhaseRun {
+	if e.Step == run.StepJob && e.Phase == pipeline.PhaseRun {
 		x.out.Flush()
 		x.tail.record(!e.Done)
 	}

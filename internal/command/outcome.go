@@ -180,7 +180,7 @@ func teardownOutcome(c *config.Cluster, r report.Run, err error, clean func(stri
 		return nil, left
 	}
 	for _, p := range r.Phases {
-		if p.Name == "launch" && p.Cleanup && p.Err == "" && !p.Running && len(r.Nodes) > 0 {
+		if p.Name == run.StepLaunch && p.Cleanup && p.Err == "" && !p.Running && len(r.Nodes) > 0 {
 			if c.Kind == config.AWS {
 				return []string{fmt.Sprintf("%d instance(s)", len(r.Nodes)), "the run's security group"}, nil
 			}

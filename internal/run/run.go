@@ -197,20 +197,38 @@ func (st *state) terminateOnCancel(ctx context.Context, finished <-chan struct{}
 	return out
 }
 
+// The steps' names, in the order they run: the pipeline's events and a
+// Result's phases carry them, and callers match them (the job's log tail,
+// the launch's teardown in a report) by these constants, not by copies.
+const (
+	StepExtensions  = "extensions"
+	StepKeys        = "keys"
+	StepLaunch      = "launch"
+	StepConnect     = "connect"
+	StepEnvironment = "environment"
+	StepTrust       = "trust"
+	StepUpload      = "upload"
+	StepBootstrap   = "bootstrap"
+	StepSetup       = "setup"
+	StepEngine      = "engine"
+	StepJob         = "job"
+	StepCollect     = "collect"
+)
+
 func steps() []pipeline.Step[state] {
 	return []pipeline.Step[state]{
-		{Name: "extensions", Run: fetchExtensions, Cleanup: removeExtensions},
-		{Name: "keys", Run: makeKeys},
-		{Name: "launch", Run: bounded(timebudget.Ready, launch), Cleanup: tearingDown(teardown)},
-		{Name: "connect", Run: bounded(timebudget.Ready, connect), Cleanup: tearingDown(disconnect)},
-		{Name: "environment", Run: bounded(timebudget.Ready, checkEnvironment)},
-		{Name: "trust", Run: bounded(timebudget.Ready, establishTrust)},
-		{Name: "upload", Run: bounded(timebudget.Upload, upload), Cleanup: tearingDown(removeSecrets)},
-		{Name: "bootstrap", Run: bounded(timebudget.Bootstrap, bootstrap)},
-		{Name: "setup", Run: bounded(timebudget.Setup, setup)},
-		{Name: "engine", Run: bounded(timebudget.Ready, startEngine), Cleanup: tearingDown(stopEngine)},
-		{Name: "job", Run: bounded(timebudget.Job, runJob)},
-		{Name: "collect", Run: bounded(timebudget.Collect, collect)},
+		{Name: StepExtensions, Run: fetchExtensions, Cleanup: removeExtensions},
+		{Name: StepKeys, Run: makeKeys},
+		{Name: StepLaunch, Run: bounded(timebudget.Ready, launch), Cleanup: tearingDown(teardown)},
+		{Name: StepConnect, Run: bounded(timebudget.Ready, connect), Cleanup: tearingDown(disconnect)},
+		{Name: StepEnvironment, Run: bounded(timebudget.Ready, checkEnvironment)},
+		{Name: StepTrust, Run: bounded(timebudget.Ready, establishTrust)},
+		{Name: StepUpload, Run: bounded(timebudget.Upload, upload), Cleanup: tearingDown(removeSecrets)},
+		{Name: StepBootstrap, Run: bounded(timebudget.Bootstrap, bootstrap)},
+		{Name: StepSetup, Run: bounded(timebudget.Setup, setup)},
+		{Name: StepEngine, Run: bounded(timebudget.Ready, startEngine), Cleanup: tearingDown(stopEngine)},
+		{Name: StepJob, Run: bounded(timebudget.Job, runJob)},
+		{Name: StepCollect, Run: bounded(timebudget.Collect, collect)},
 	}
 }
 
@@ -226,7 +244,7 @@ func (st *state) observe(e pipeline.Event) {
 	if !e.Done && e.Phase == pipeline.PhaseRun {
 		st.logf("sear: %s", e.Step)
 	}
-	if e.Done && e.Step == "bootstrap" && e.Phase == pipeline.PhaseRun {
+	if e.Done && e.Step == StepBootstrap && e.Phase == pipeline.PhaseRun {
 		st.emitBootPhases()
 	}
 }
