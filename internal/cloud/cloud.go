@@ -97,3 +97,24 @@ type Provider interface {
 type Terminator interface {
 	Terminate(ctx context.Context) error
 }
+
+// LeftoverError is a provider's error for a teardown or sweep that could
+// not delete everything. The provider alone knows how its resources are
+// deleted by hand, so it names each one with the command that deletes it;
+// a caller reports them without knowing which cloud they are in.
+type LeftoverError interface {
+	error
+	// Leftovers are what is left, in the order to delete them.
+	Leftovers() []Leftover
+	// Unwrap is why they are left, nil when unknown.
+	Unwrap() error
+}
+
+// Leftover is one resource a teardown or sweep could not delete.
+type Leftover struct {
+	// Resource names it as the provider's console does, kind first, such
+	// as "instance i-0abc".
+	Resource string
+	// Command deletes it, for the user to run once the cause is fixed.
+	Command string
+}

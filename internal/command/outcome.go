@@ -164,18 +164,14 @@ func launchAttempts(res *run.Result, err error) []report.Attempt {
 
 // teardownOutcome says what teardown removed and what it left. The
 // provider's teardown either removes everything it created or returns a
-// *ec2.LeftoverError naming what is left, so a clean teardown phase
+// cloud.LeftoverError naming what is left, so a clean teardown phase
 // means the whole cluster is gone.
 func teardownOutcome(c *config.Cluster, r report.Run, err error, clean func(string) string) (gone []string, left []report.Leftover) {
-	var le *ec2.LeftoverError
+	var le cloud.LeftoverError
 	if errors.As(err, &le) {
-		for _, id := range le.Instances {
-			left = append(left, report.Leftover{Resource: "instance " + id, Err: errText(le.Err, clean),
-				Command: fmt.Sprintf("aws ec2 terminate-instances --region %s --instance-ids %s", le.Region, id)})
-		}
-		for _, g := range le.SecurityGroups {
-			left = append(left, report.Leftover{Resource: "security group " + g, Err: errText(le.Err, clean),
-				Command: fmt.Sprintf("aws ec2 delete-security-group --region %s --group-id %s", le.Region, g)})
+		why := errText(le.Unwrap(), clean)
+		for _, l := range le.Leftovers() {
+			left = append(left, report.Leftover{Resource: l.Resource, Err: why, Command: l.Command})
 		}
 		return nil, left
 	}

@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsec2 "github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/sear-ci/sear/internal/cloud"
 )
 
 // Terminate is the first thing to do on a signal: it sends
@@ -241,8 +243,8 @@ func missing(have, known []string) []string {
 	return out
 }
 
-// LeftoverError is a teardown or sweep that could not delete everything.
-// Its message lists each resource with a command that deletes it, for the
+// LeftoverError is a teardown or sweep that could not delete everything;
+// it is EC2's cloud.LeftoverError. Its message lists each resource with a command that deletes it, for the
 // user to run once the cause (Err) is fixed.
 type LeftoverError struct {
 	Region         string
@@ -276,3 +278,23 @@ func (e *LeftoverError) Error() string {
 
 // Unwrap gives errors.Is and errors.As the cause.
 func (e *LeftoverError) Unwrap() error { return e.Err }
+
+// Leftovers are the instances, each with its own command, then the
+// security groups (EC2 deletes a group only once no instance uses it): a
+// report lists each resource beside the command for it alone.
+func (e *LeftoverError) Leftovers() []cloud.Leftover {
+	var out []cloud.Leftover
+	for _, id := range e.Instances {
+		out = append(out, cloud.Leftover{Resource: "instance " + id,
+			Command: fmt.Sprintf("aws ec2 terminate-instances --region %s --instance-ids %s", e.Region, id)})
+	}
+	for _, g := range e.SecurityGroups {
+		out = append(out, cloud.Leftover{Resource: "security group " + g,
+			Command: fmt.Sprintf("aws ec2 delete-security-group --region %s --group-id %s", e.Region, g)})
+	}
+	return out
+}
+
+// A teardown's leftovers reach the report through the cloud-neutral
+// interface.
+var _ cloud.LeftoverError = (*LeftoverError)(nil)

@@ -3,8 +3,10 @@ package ec2
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsec2 "github.com/aws/aws-sdk-go-v2/service/ec2"
 
+	"github.com/sear-ci/sear/internal/cloud"
 	"github.com/sear-ci/sear/internal/testworld/fakeec2"
 )
 
@@ -302,5 +305,27 @@ func TestLeftoverErrorMessage(t *testing.T) {
 		"(delete the security groups once the instances are terminated)"
 	if err.Error() != want {
 		t.Errorf("got\n%s\nwant\n%s", err, want)
+	}
+}
+
+// TestLeftovers: the cloud-neutral list names each resource beside the
+// command for it alone, instances before groups.
+func TestLeftovers(t *testing.T) {
+	t.Parallel()
+	var err error = fmt.Errorf("teardown of cluster c: %w", &LeftoverError{Region: "eu-west-1", Instances: []string{"i-2", "i-1"}, SecurityGroups: []string{"sg-1"}, Err: errors.New("denied")})
+	var le cloud.LeftoverError
+	if !errors.As(err, &le) {
+		t.Fatalf("%v is not a cloud.LeftoverError", err)
+	}
+	want := []cloud.Leftover{
+		{Resource: "instance i-2", Command: "aws ec2 terminate-instances --region eu-west-1 --instance-ids i-2"},
+		{Resource: "instance i-1", Command: "aws ec2 terminate-instances --region eu-west-1 --instance-ids i-1"},
+		{Resource: "security group sg-1", Command: "aws ec2 delete-security-group --region eu-west-1 --group-id sg-1"},
+	}
+	if got := le.Leftovers(); !reflect.DeepEqual(got, want) {
+		t.Errorf("Leftovers:\n got %v\nwant %v", got, want)
+	}
+	if le.Unwrap() == nil || le.Unwrap().Error() != "denied" {
+		t.Errorf("Unwrap: %v, want the cause", le.Unwrap())
 	}
 }
