@@ -2,13 +2,8 @@ package action
 
 import (
 	"errors"
-	"os"
 	"strings"
 	"testing"
-
-	"go.yaml.in/yaml/v3"
-
-	"github.com/sear-ci/sear/internal/run"
 )
 
 // inputsEnv is a runner's environment with the step's required inputs and, by
@@ -77,29 +72,6 @@ func TestMaxOutputInputs(t *testing.T) {
 		if _, err := parseSize(bad); err == nil {
 			t.Errorf("parseSize(%q): no error", bad)
 		}
-	}
-}
-
-// action.yml's defaults are what the run package defaults to, so the
-// README and the inputs' descriptions tell the truth.
-func TestMaxOutputDefaultsMatchTheRun(t *testing.T) {
-	t.Parallel()
-	data, err := os.ReadFile("../../action.yml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var a struct {
-		Inputs map[string]struct{ Default string } `yaml:"inputs"`
-	}
-	if err := yaml.Unmarshal(data, &a); err != nil {
-		t.Fatal(err)
-	}
-	in, err := ReadInputs(inputsEnv(map[string]string{
-		"max-output-bytes": a.Inputs["max-output-bytes"].Default, "max-output-files": a.Inputs["max-output-files"].Default,
-	}))
-	if err != nil || in.MaxOutputBytes != run.DefaultMaxOutputBytes || in.MaxOutputFiles != run.DefaultMaxOutputFiles {
-		t.Errorf("action.yml's defaults read as %d bytes and %d files (%v); the run's are %d and %d",
-			in.MaxOutputBytes, in.MaxOutputFiles, err, run.DefaultMaxOutputBytes, run.DefaultMaxOutputFiles)
 	}
 }
 

@@ -11,8 +11,6 @@ import (
 	"sync"
 
 	"github.com/sethvargo/go-githubactions"
-
-	"github.com/sear-ci/sear/internal/report"
 )
 
 // Log writes workflow commands to the step's stdout, which the runner
@@ -163,9 +161,18 @@ func newToken() string {
 	return "sear-" + hex.EncodeToString(b)
 }
 
+// Annotation is a configuration error placed on a line of a file of the
+// repository. Line and Column are 1-based; zero leaves them out (the
+// annotation is then on the file).
+type Annotation struct {
+	File         string // relative to the repository's root, slash-separated
+	Line, Column int
+	Message      string
+}
+
 // Annotate shows each configuration error on its file and line in the
 // workflow run and the pull request's diff.
-func (l *Log) Annotate(errs []report.ConfigError) {
+func (l *Log) Annotate(errs []Annotation) {
 	for _, e := range errs {
 		props := map[string]string{"file": e.File, "title": "sear: invalid configuration"}
 		if e.Line > 0 {

@@ -135,7 +135,7 @@ func (a *actionStep) run(ctx context.Context) int {
 	if len(cerrs) > 0 {
 		base.Verdict, base.ConfigErrors = report.BadConfig, cerrs
 		base.Reason = fmt.Sprintf("%d problem(s) in the configuration; nothing was launched", len(cerrs))
-		a.log.Annotate(cerrs)
+		a.log.Annotate(annotations(cerrs))
 		return a.conclude(ctx, base)
 	}
 	if c := loaded.cluster; !c.TLS && c.Engine != config.EngineNone {
@@ -161,7 +161,7 @@ func (a *actionStep) run(ctx context.Context) int {
 		a.log.Error(err.Error())
 		return ExitFailure
 	}
-	if err := report.WriteOutputs(a.s.env("GITHUB_STATE"), []report.Output{
+	if err := action.WriteOutputs(a.s.env("GITHUB_STATE"), []action.Output{
 		{Name: "run-id", Value: x.runID}, {Name: "cluster-id", Value: x.clusterID},
 		{Name: "cluster-kind", Value: string(loaded.cluster.Kind)},
 		{Name: "region", Value: regionOf(loaded.cluster, x.aws, a.s.env)},
@@ -278,6 +278,16 @@ func configErrors(err error, root string) []report.ConfigError {
 	return out
 }
 
+// annotations are the report's configuration errors as the log's
+// annotations.
+func annotations(errs []report.ConfigError) []action.Annotation {
+	out := make([]action.Annotation, len(errs))
+	for i, e := range errs {
+		out[i] = action.Annotation{File: e.File, Line: e.Line, Column: e.Column, Message: e.Message}
+	}
+	return out
+}
+
 // startReport creates the check run, in progress, before anything costs
 // money, and keeps it current as phases pass.
 func (a *actionStep) startReport(ctx context.Context, x *execution) *publisher {
@@ -341,7 +351,7 @@ func (a *actionStep) conclude(ctx context.Context, r report.Run) int {
 		}
 	}
 	if p := a.s.env("GITHUB_OUTPUT"); p != "" {
-		if err := report.WriteOutputs(p, report.Outputs(r)); err != nil {
+		if err := action.WriteOutputs(p, report.Outputs(r)); err != nil {
 			a.log.Error(err.Error())
 			return ExitFailure
 		}

@@ -1,22 +1,14 @@
 package report
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strconv"
-	"strings"
-)
 
-// Output is one output of the action, as action.yml declares it.
-type Output struct {
-	Name  string
-	Value string
-}
+	"github.com/sear-ci/sear/internal/action"
+)
 
 // maxOutput bounds one output's value: "Outputs are Unicode strings, and
 // can be a maximum of 1 MB" (GitHub Actions, workflow syntax, outputs).
@@ -30,17 +22,17 @@ const maxOutput = 1_000_000
 // masked with r.Secrets as a whole too: the runner refuses an output that
 // holds a secret it knows of, but not one sear learned (an STS session
 // token), and the metrics' names are the job's.
-func Outputs(r Run) []Output {
+func Outputs(r Run) []action.Output {
 	r = r.Redacted()
 	m := newMasker(r.Secrets)
-	outs := []Output{
-		{"conclusion", r.Verdict.Conclusion()},
-		{"cluster-id", r.ClusterID},
-		{"check-run-url", r.Links.CheckRun},
-		{"comment-url", r.Links.Comment},
-		{"metrics", metricsJSON(r.Metrics)},
-		{"duration-seconds", strconv.FormatInt(int64(r.Duration.Round(1e9).Seconds()), 10)},
-		{"cost-usd", costOutput(r.Cost())},
+	outs := []action.Output{
+		{Name: "conclusion", Value: r.Verdict.Conclusion()},
+		{Name: "cluster-id", Value: r.ClusterID},
+		{Name: "check-run-url", Value: r.Links.CheckRun},
+		{Name: "comment-url", Value: r.Links.Comment},
+		{Name: "metrics", Value: metricsJSON(r.Metrics)},
+		{Name: "duration-seconds", Value: strconv.FormatInt(int64(r.Duration.Round(1e9).Seconds()), 10)},
+		{Name: "cost-usd", Value: costOutput(r.Cost())},
 	}
 	for i := range outs {
 		outs[i].Value = m.mask(outs[i].Value)
@@ -91,61 +83,6 @@ func jsonNumber(v float64) any {
 	return v
 }
 
-// WriteOutputs appends outputs to the file named by GITHUB_OUTPUT, whose
-// path the caller passes.
-func WriteOutputs(path string, outs []Output) error {
-	var b strings.Builder
-	if err := encodeOutputs(&b, outs, rand.Reader); err != nil {
-		return err
-	}
-	return appendFile(path, b.String(), "the action's outputs")
-}
-
-// encodeOutputs writes each output in the multi-line form the runner
-// reads from GITHUB_OUTPUT:
-//
-//	name<<ghadelimiter_<random>
-//	value
-//	ghadelimiter_<random>
-//
-// with a fresh random delimiter per output, as the Actions toolkit does, so
-// that no value (a metric name, a URL) can end its own block early and set
-// another output. A delimiter that happens to occur in the value is drawn
-// again.
-func encodeOutputs(w io.Writer, outs []Output, random io.Reader) error {
-	for _, o := range outs {
-		if o.Name == "" || strings.ContainsAny(o.Name, "\r\n") || strings.Contains(o.Name, "<<") {
-			return fmt.Errorf("output name %q cannot be written to GITHUB_OUTPUT: it must be one line without \"<<\"", o.Name)
-		}
-		delim, err := delimiter(o, random)
-		if err != nil {
-			return err
-		}
-		if _, err := fmt.Fprintf(w, "%s<<%s\n%s\n%s\n", o.Name, delim, o.Value, delim); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// delimiter draws a delimiter that occurs in neither the name nor the
-// value. Sixteen random bytes collide by chance practically never; the
-// bounded retry is for a value crafted to contain earlier draws, which
-// cannot know later ones.
-func delimiter(o Output, random io.Reader) (string, error) {
-	buf := make([]byte, 16)
-	for range 8 {
-		if _, err := io.ReadFull(random, buf); err != nil {
-			return "", fmt.Errorf("draw a random delimiter for output %q: %w", o.Name, err)
-		}
-		d := "ghadelimiter_" + hex.EncodeToString(buf)
-		if !strings.Contains(o.Value, d) && !strings.Contains(o.Name, d) {
-			return d, nil
-		}
-	}
-	return "", fmt.Errorf("output %q: every random delimiter drawn occurs in its value", o.Name)
-}
-
 // AppendStepSummary renders r as the step summary and appends it to the
 // file named by GITHUB_STEP_SUMMARY, whose path the caller passes. GitHub
 // drops a summary over 1 MiB whole ("the summary will not be uploaded and
@@ -169,8 +106,8 @@ func AppendStepSummary(path string, r Run) error {
 	return appendFile(path, md, "the step summary")
 }
 
-// appendFile appends data in one write: the runner reads these files after
-// the step, and a file is never left half-written by a second call.
+// appendFile appends data in one write: the runner reads the file after
+// the step, and it is never left half-written by a second call.
 func appendFile(path, data, what string) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 
 	gh "github.com/google/go-github/v60/github"
 
+	"github.com/sear-ci/sear/internal/action"
 	"github.com/sear-ci/sear/internal/report"
 	reportgh "github.com/sear-ci/sear/internal/report/github"
 )
@@ -43,7 +44,7 @@ func Example() {
 	if err := report.AppendStepSummary(os.Getenv("GITHUB_STEP_SUMMARY"), r); err != nil {
 		log.Printf("sear: %v", err)
 	}
-	if err := report.WriteOutputs(os.Getenv("GITHUB_OUTPUT"), report.Outputs(r)); err != nil {
+	if err := action.WriteOutputs(os.Getenv("GITHUB_OUTPUT"), report.Outputs(r)); err != nil {
 		log.Printf("sear: %v", err)
 	}
 }
