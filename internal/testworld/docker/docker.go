@@ -57,6 +57,7 @@ type Backend struct {
 	images  map[string]string // by AMI id
 	network string
 	pkgs    *packageServer // nil without Options.PackageRepository
+	imds    *metadataServer
 	subnet  netip.Prefix
 
 	// ctx ends with Close: it cancels boots in flight and the event stream.
@@ -99,11 +100,15 @@ func New(ctx context.Context, opts Options) (*Backend, error) {
 		return nil, fmt.Errorf("docker backend: %w", err)
 	}
 	b.subnet = subnet
+	// The gateway is the bridge's address on this host (createNetwork sets it).
+	gateway := subnet.Addr().Next().String()
+	if b.imds, err = serveMetadata(ctx, gateway, b.instanceAt); err != nil {
+		return nil, errors.Join(fmt.Errorf("docker backend: %w", err), removeNetwork(context.WithoutCancel(ctx), b.network))
+	}
 	if opts.PackageRepository != "" {
-		// The gateway is the bridge's address on this host (createNetwork sets it).
-		b.pkgs, err = servePackages(ctx, opts.PackageRepository, subnet.Addr().Next().String())
+		b.pkgs, err = servePackages(ctx, opts.PackageRepository, gateway)
 		if err != nil {
-			return nil, errors.Join(fmt.Errorf("docker backend: %w", err), removeNetwork(context.WithoutCancel(ctx), b.network))
+			return nil, errors.Join(fmt.Errorf("docker backend: %w", err), b.imds.close(context.WithoutCancel(ctx)), removeNetwork(context.WithoutCancel(ctx), b.network))
 		}
 	}
 	b.ctx, b.cancel = context.WithCancel(context.WithoutCancel(ctx))
@@ -184,6 +189,9 @@ func (b *Backend) Close(ctx context.Context) error {
 		errs = append(errs, fmt.Errorf("remove docker network %s: %w", b.network, err))
 	}
 	if err := b.pkgs.close(ctx); err != nil {
+		errs = append(errs, err)
+	}
+	if err := b.imds.close(ctx); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)

@@ -24,6 +24,7 @@ import (
 
 	"github.com/sear-ci/sear/internal/keys"
 	"github.com/sear-ci/sear/internal/testworld/fakeec2"
+	"github.com/sear-ci/sear/internal/testworld/imds"
 	"github.com/sear-ci/sear/internal/testworld/sigv4"
 	"github.com/sear-ci/sear/internal/testworld/syncbuf"
 )
@@ -70,6 +71,7 @@ func newWorld(t *testing.T, onExit func(id string)) *world {
 		}
 	})
 	emu := fakeec2.New(fakeec2.Options{Backend: b, Credentials: sigv4.StaticSource{testKey: testSecret}})
+	b.SetMetadata(imds.New(emu)) // as the test world does
 	b.SetExitHandler(func(id string) {
 		if onExit != nil {
 			onExit(id)

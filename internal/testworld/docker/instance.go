@@ -84,9 +84,16 @@ func (b *Backend) boot(ctx context.Context, m *machine, ami string, userData []b
 		img = i
 	}
 	if _, err := run(ctx, nil, "create", "--name", m.name, "--hostname", host,
-		"--network", b.network, "--ip", m.ip.String(),
+		"--network", b.network, "--ip", m.ip.String(), "--env", MetadataEndpointVariable+"="+b.imds.url,
 		"--label", labelKey+"="+b.label, "--label", instanceKey+"="+m.id, img); err != nil {
 		return err
+	}
+	env, err := b.environmentTar()
+	if err != nil {
+		return err
+	}
+	if _, err := run(ctx, bytes.NewReader(env), "cp", "-", m.name+":/etc"); err != nil {
+		return fmt.Errorf("point it at its metadata service: %w", err)
 	}
 	if b.pkgs != nil {
 		sources, err := b.pkgs.sourcesTar()

@@ -49,6 +49,10 @@ type Faults struct {
 	// provider retries it for minutes: terraform-provider-aws issue 1671).
 	// 0 releases the interface with the instance.
 	ENIReleaseDelay time.Duration
+	// SpotInterruptions are Spot interruptions to come: each gives its
+	// instance the notice as soon as the instance runs (at once if it does),
+	// and is then used up. See SpotInterruption.
+	SpotInterruptions []SpotInterruption
 }
 
 // CapacityFault is one place without capacity. An empty AZ is every zone,
@@ -75,10 +79,12 @@ func (s *Server) SetFaults(f Faults) {
 	f.InsufficientCapacity = copyBools(f.InsufficientCapacity)
 	f.Capacity = append([]CapacityFault(nil), f.Capacity...)
 	f.FailBoot = copyBools(f.FailBoot)
+	f.SpotInterruptions = append([]SpotInterruption(nil), f.SpotInterruptions...)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.faults = f
 	s.count = 0
+	s.fireSpotInterruptions()
 }
 
 func copyBools(m map[string]bool) map[string]bool {

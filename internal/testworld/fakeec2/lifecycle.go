@@ -2,6 +2,7 @@ package fakeec2
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/sear-ci/sear/internal/pause"
@@ -105,6 +106,7 @@ func (s *Server) bootFinished(id, ip string) {
 	if ip != "" {
 		inst.privateIP = ip
 	}
+	s.fireSpotInterruptions()
 	s.mu.Unlock()
 }
 
@@ -131,8 +133,8 @@ func (s *Server) shutdown(inst *instance, target string, reason stateReason) {
 // transitionReason is the stateTransitionReason EC2 reports, for example
 // "User initiated (2024-01-01 12:00:00 GMT)".
 func transitionReason(r stateReason, at time.Time) string {
-	if r == reasonInternal {
-		return "Server.InternalError"
+	if strings.HasPrefix(r.code, "Server.") { // EC2's own doing: the code, no date
+		return r.code
 	}
 	return "User initiated (" + at.UTC().Format("2006-01-02 15:04:05") + " GMT)"
 }

@@ -45,6 +45,15 @@ type InstanceState struct {
 	LaunchTime         time.Time         `json:"launch_time"`
 	TerminateTime      *time.Time        `json:"terminate_time,omitempty"`
 	BackendError       string            `json:"backend_error,omitempty"`
+	// SpotInterruption is the Spot interruption notice the instance was given, if any.
+	SpotInterruption *SpotInterruptionState `json:"spot_interruption,omitempty"`
+}
+
+// SpotInterruptionState is a Spot interruption notice: when EC2 gave it, and what it does when.
+type SpotInterruptionState struct {
+	Action     string    `json:"action"`
+	NoticedAt  time.Time `json:"noticed_at"`
+	ActionTime time.Time `json:"action_time"`
 }
 
 // MetadataState is an instance's IMDS configuration.
@@ -158,6 +167,9 @@ func instanceState(i *instance) InstanceState {
 	}
 	if i.market.spot {
 		st.Market = "spot"
+	}
+	if n := i.spot; n != nil {
+		st.SpotInterruption = &SpotInterruptionState{Action: n.action, NoticedAt: n.noticedAt, ActionTime: n.actionTime}
 	}
 	if !i.terminateTime.IsZero() {
 		t := i.terminateTime

@@ -80,6 +80,7 @@ type instance struct {
 	eniID                     string
 	launchTime, terminateTime time.Time
 	backendErr                string
+	spot                      *spotNotice // the Spot interruption notice, nil until one
 }
 
 // live reports whether the instance still holds resources such as its

@@ -8,6 +8,7 @@ import (
 
 	"github.com/sear-ci/sear/internal/pause"
 	"github.com/sear-ci/sear/internal/testworld/fakeec2"
+	"github.com/sear-ci/sear/internal/testworld/imds"
 )
 
 // NetworkCutter is what a backend implements when its instances have a network that can be cut,
@@ -22,6 +23,13 @@ type NetworkCutter interface {
 // a container) and reports them, so EC2 can move them to stopped or terminated.
 type exitReporter interface {
 	SetExitHandler(func(instanceID string))
+}
+
+// metadataHost is a backend whose instances have an instance metadata service (the Docker
+// backend's, on its network's gateway), which answers from the EC2 emulator's state: the notice
+// of a Spot interruption first of all.
+type metadataHost interface {
+	SetMetadata(*imds.Server)
 }
 
 // closer is a backend holding resources beyond its instances' lifetimes (containers, networks).

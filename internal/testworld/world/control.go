@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/sear-ci/sear/internal/testworld/fakeec2"
 )
@@ -61,7 +62,7 @@ func (w *World) deleteFaults(rw http.ResponseWriter, _ *http.Request) {
 	writeJSON(rw, http.StatusOK, w.Faults())
 }
 
-// postInstance kills an instance, or cuts or restores its network, and answers with the
+// postInstance kills an instance, cuts or restores its network, or interrupts it (Spot), and answers with the
 // instance's state afterwards.
 func (w *World) postInstance(rw http.ResponseWriter, r *http.Request) {
 	id, action := r.PathValue("id"), r.PathValue("action")
@@ -73,8 +74,17 @@ func (w *World) postInstance(rw http.ResponseWriter, r *http.Request) {
 		err = w.Cut(r.Context(), id)
 	case "restore":
 		err = w.Restore(r.Context(), id)
+	case "spot-interruption":
+		var notice time.Duration
+		if q := r.URL.Query().Get("notice"); q != "" {
+			if notice, err = time.ParseDuration(q); err != nil || notice < 0 {
+				writeError(rw, http.StatusBadRequest, fmt.Errorf("notice %q: expected a duration like \"2s\"", q))
+				return
+			}
+		}
+		_, err = w.InterruptSpot(id, notice)
 	default:
-		writeError(rw, http.StatusNotFound, fmt.Errorf("instance action %q: expected kill, cut or restore", action))
+		writeError(rw, http.StatusNotFound, fmt.Errorf("instance action %q: expected kill, cut, restore or spot-interruption", action))
 		return
 	}
 	if err != nil {
@@ -100,6 +110,7 @@ var (
 	ErrNoInstance   = errors.New("no such instance")
 	ErrTerminated   = errors.New("instance is terminated")
 	ErrNotSupported = errors.New("not supported by this backend")
+	ErrNotSpot      = errors.New("only a running Spot Instance can be interrupted")
 )
 
 // Kill makes an instance die at once, as a hardware failure would: EC2 reports it terminated with
@@ -110,6 +121,21 @@ func (w *World) Kill(id string) error {
 	}
 	w.ec2.Kill(id)
 	return nil
+}
+
+// InterruptSpot gives a running Spot Instance EC2's interruption notice (in its metadata,
+// spot/instance-action) and interrupts it notice later, EC2's two minutes when notice is 0; it
+// returns the instant of the interruption. An instance that is not a running Spot Instance is
+// ErrNotSpot: EC2 interrupts only those.
+func (w *World) InterruptSpot(id string, notice time.Duration) (time.Time, error) {
+	if _, err := w.instance(id); err != nil {
+		return time.Time{}, err
+	}
+	at, err := w.ec2.InterruptSpot(id, notice)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%w: %w", ErrNotSpot, err)
+	}
+	return at, nil
 }
 
 // Cut isolates an instance's network, so connections to it hang as on a real partition. Only a
@@ -166,7 +192,7 @@ func statusOf(err error) int {
 		return http.StatusNotFound
 	case errors.Is(err, ErrNotSupported):
 		return http.StatusNotImplemented
-	case errors.Is(err, ErrTerminated):
+	case errors.Is(err, ErrTerminated), errors.Is(err, ErrNotSpot):
 		return http.StatusConflict
 	}
 	return http.StatusInternalServerError

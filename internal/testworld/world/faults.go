@@ -48,6 +48,18 @@ type EC2Faults struct {
 	// ENIReleaseDelay keeps a terminated instance's network interface, and so its security
 	// groups, in use this long: DeleteSecurityGroup answers DependencyViolation meanwhile.
 	ENIReleaseDelay Duration `json:"eni_release_delay"`
+	// SpotInterruption lists Spot interruptions to come, each for an instance by id or for the
+	// node of a rank: the notice appears in the instance's metadata as soon as it runs (at once
+	// if it does), and the instance is interrupted Notice later.
+	SpotInterruption []SpotInterruption `json:"spot_interruption"`
+}
+
+// SpotInterruption is one Spot interruption (see fakeec2.SpotInterruption): Instance or Rank,
+// and Notice, the time from the notice to the interruption (EC2's two minutes when left out).
+type SpotInterruption struct {
+	Instance string   `json:"instance,omitempty"`
+	Rank     *int     `json:"rank,omitempty"`
+	Notice   Duration `json:"notice,omitempty"`
 }
 
 // CapacityFault is one place without capacity (see fakeec2.CapacityFault): AZ or Type or both, Market
@@ -58,6 +70,12 @@ type CapacityFault struct {
 	Type   string `json:"type,omitempty"`
 	Market string `json:"market,omitempty"`
 	Code   string `json:"code,omitempty"`
+}
+
+// String is the interruption as a faults document writes it.
+func (si SpotInterruption) String() string {
+	b, _ := json.Marshal(si) // strings, an int and a duration: cannot fail
+	return string(b)
 }
 
 // GitHubFaults are GitHub's faults (see fakegithub.Faults for each one's exact effect).
@@ -128,7 +146,14 @@ func (w *World) Faults() Faults {
 		Latency: Duration(e.Latency), ThrottleEvery: e.ThrottleEvery, PartialLaunch: e.PartialLaunch,
 		InsufficientCapacity: trueKeys(e.InsufficientCapacity), FailBoot: trueKeys(e.FailBoot),
 		SlowBoot: Duration(w.boot.get()), ENIReleaseDelay: Duration(e.ENIReleaseDelay),
-		Capacity: []CapacityFault{},
+		Capacity: []CapacityFault{}, SpotInterruption: []SpotInterruption{},
+	}
+	for _, si := range e.SpotInterruptions {
+		f := SpotInterruption{Instance: si.Instance, Notice: Duration(si.Notice)}
+		if si.Instance == "" {
+			f.Rank = &si.Rank
+		}
+		ef.SpotInterruption = append(ef.SpotInterruption, f)
 	}
 	for _, c := range e.Capacity {
 		ef.Capacity = append(ef.Capacity, CapacityFault{AZ: c.AZ, Type: c.Type, Market: c.Market, Code: c.Code})
@@ -191,6 +216,24 @@ func (f *EC2Faults) emulator() (fakeec2.Faults, error) {
 			bad("fail_boot %q: expected \"next\" or an instance id like \"i-0123456789abcdef0\"", k)
 		}
 	}
+	var spot []fakeec2.SpotInterruption
+	for _, si := range f.SpotInterruption {
+		switch {
+		case (si.Instance == "") == (si.Rank == nil):
+			bad("spot_interruption %s: give an instance or a rank, like {\"rank\": 1, \"notice\": \"2s\"}", si)
+		case si.Instance != "" && !strings.HasPrefix(si.Instance, "i-"):
+			bad("spot_interruption instance %q: expected an instance id like \"i-0123456789abcdef0\"", si.Instance)
+		case si.Rank != nil && *si.Rank < 0:
+			bad("spot_interruption rank %d: expected 0 (the orchestrator) or a factory's rank", *si.Rank)
+		case si.Notice < 0:
+			bad("spot_interruption notice %v must not be negative", time.Duration(si.Notice))
+		}
+		e := fakeec2.SpotInterruption{Instance: si.Instance, Notice: time.Duration(si.Notice)}
+		if si.Rank != nil {
+			e.Rank = *si.Rank
+		}
+		spot = append(spot, e)
+	}
 	every := f.ThrottleEvery
 	if f.Throttle > 0 {
 		every = int(math.Max(1, math.Round(1/f.Throttle)))
@@ -198,7 +241,7 @@ func (f *EC2Faults) emulator() (fakeec2.Faults, error) {
 	return fakeec2.Faults{
 		Latency: time.Duration(f.Latency), ThrottleEvery: every, PartialLaunch: f.PartialLaunch,
 		InsufficientCapacity: trueSet(f.InsufficientCapacity), FailBoot: trueSet(f.FailBoot),
-		ENIReleaseDelay: time.Duration(f.ENIReleaseDelay), Capacity: capacity,
+		ENIReleaseDelay: time.Duration(f.ENIReleaseDelay), Capacity: capacity, SpotInterruptions: spot,
 	}, errors.Join(errs...)
 }
 

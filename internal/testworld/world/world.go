@@ -19,6 +19,7 @@ import (
 
 	"github.com/sear-ci/sear/internal/testworld/fakeec2"
 	"github.com/sear-ci/sear/internal/testworld/fakegithub"
+	"github.com/sear-ci/sear/internal/testworld/imds"
 	"github.com/sear-ci/sear/internal/testworld/oidc"
 	"github.com/sear-ci/sear/internal/testworld/ssm"
 	"github.com/sear-ci/sear/internal/testworld/sts"
@@ -156,6 +157,9 @@ func (w *World) build() error {
 	}})
 	if r, ok := w.backend.(exitReporter); ok {
 		r.SetExitHandler(w.ec2.InstanceExited)
+	}
+	if m, ok := w.backend.(metadataHost); ok {
+		m.SetMetadata(imds.New(w.ec2))
 	}
 	w.seed = w.plant()
 	return nil

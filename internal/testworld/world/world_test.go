@@ -278,7 +278,7 @@ func TestKill(t *testing.T) {
 	}{
 		{"/_testworld/instances/i-0000000000000000f/kill", "no such instance", http.StatusNotFound},
 		{"/_testworld/instances/" + id + "/cut", "start the world with the docker backend", http.StatusNotImplemented},
-		{"/_testworld/instances/" + id + "/reboot", "expected kill, cut or restore", http.StatusNotFound},
+		{"/_testworld/instances/" + id + "/reboot", "expected kill, cut, restore or spot-interruption", http.StatusNotFound},
 	}
 	for _, c := range cases {
 		status, raw := control(t, env, http.MethodPost, c.path, nil, nil)
