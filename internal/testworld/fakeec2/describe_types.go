@@ -25,6 +25,30 @@ var gpus = map[string]gpu{
 	"p4d.24xlarge": {"A100", "NVIDIA", 8, 40960},
 }
 
+// vcpus are the default vCPUs of each type the emulator knows, as cores
+// and threads per core (EC2 User Guide, "Specifications" of the general
+// purpose, compute optimized, memory optimized and accelerated computing
+// instances: T2 and the Graviton types run one thread per core, the other
+// x86_64 types two). The vCPU quotas count these.
+var vcpus = map[string][2]int{
+	"m1.small": {1, 1}, "t2.micro": {1, 1}, "t2.small": {1, 1}, "t2.medium": {2, 1},
+	"t3.nano": {1, 2}, "t3.micro": {1, 2}, "t3.small": {1, 2}, "t3.medium": {1, 2}, "t3.large": {1, 2},
+	"t3.xlarge": {2, 2}, "t3.2xlarge": {4, 2}, "m5.large": {1, 2}, "m5.xlarge": {2, 2}, "m5.2xlarge": {4, 2},
+	"m5.4xlarge": {8, 2}, "c5.large": {1, 2}, "c5.xlarge": {2, 2}, "c5.2xlarge": {4, 2}, "c5.4xlarge": {8, 2},
+	"r5.large": {1, 2}, "r5.xlarge": {2, 2},
+	"g4dn.xlarge": {2, 2}, "g4dn.2xlarge": {4, 2}, "g4dn.12xlarge": {24, 2},
+	"g5.xlarge": {2, 2}, "g5.2xlarge": {4, 2}, "g5.12xlarge": {24, 2},
+	"p3.2xlarge": {4, 2}, "p3.8xlarge": {16, 2}, "p4d.24xlarge": {48, 2},
+	"t4g.micro": {2, 1}, "t4g.small": {2, 1}, "m6g.large": {2, 1}, "g5g.xlarge": {4, 1},
+}
+
+// xmlVCpuInfo is a VCpuInfo's defaults.
+type xmlVCpuInfo struct {
+	DefaultVCpus          int `xml:"defaultVCpus"`
+	DefaultCores          int `xml:"defaultCores"`
+	DefaultThreadsPerCore int `xml:"defaultThreadsPerCore"`
+}
+
 type xmlGpuDevice struct {
 	Name         string `xml:"name"`
 	Manufacturer string `xml:"manufacturer"`
@@ -39,11 +63,12 @@ type xmlGpuInfo struct {
 
 // xmlInstanceTypeInfo is the part of an InstanceTypeInfo (EC2 API
 // Reference, "InstanceTypeInfo") the emulator knows: the name, the
-// architectures and the GPUs.
+// architectures, the vCPUs and the GPUs.
 type xmlInstanceTypeInfo struct {
-	InstanceType  string      `xml:"instanceType"`
-	Architectures []string    `xml:"processorInfo>supportedArchitectures>item"`
-	GpuInfo       *xmlGpuInfo `xml:"gpuInfo,omitempty"`
+	InstanceType  string       `xml:"instanceType"`
+	Architectures []string     `xml:"processorInfo>supportedArchitectures>item"`
+	VCpuInfo      *xmlVCpuInfo `xml:"vCpuInfo,omitempty"`
+	GpuInfo       *xmlGpuInfo  `xml:"gpuInfo,omitempty"`
 }
 
 type describeInstanceTypesResult struct {
@@ -110,6 +135,9 @@ func (s *Server) describeInstanceTypes(p params) (any, *apiError) {
 	out := describeInstanceTypesResult{NextToken: next}
 	for _, e := range items {
 		info := xmlInstanceTypeInfo{InstanceType: e.name, Architectures: []string{instanceTypes[e.name].arch}}
+		if v, ok := vcpus[e.name]; ok {
+			info.VCpuInfo = &xmlVCpuInfo{v[0] * v[1], v[0], v[1]}
+		}
 		if g, ok := gpus[e.name]; ok {
 			info.GpuInfo = &xmlGpuInfo{Gpus: []xmlGpuDevice{{g.name, g.manufacturer, g.count, g.memoryMiB}}, TotalMemory: g.count * g.memoryMiB}
 		}

@@ -42,3 +42,26 @@ func TestDescribeInstanceTypesGPUs(t *testing.T) {
 	_, err = f.client.DescribeInstanceTypes(ctx, &ec2.DescribeInstanceTypesInput{InstanceTypes: []types.InstanceType{"g5.nope"}})
 	wantCode(t, err, "InvalidInstanceType")
 }
+
+// TestDescribeInstanceTypesVCpus: every type the emulator knows has its
+// VCpuInfo, which the SDK reads: p4d.24xlarge's 96 vCPUs, t2.micro's one.
+func TestDescribeInstanceTypesVCpus(t *testing.T) {
+	t.Parallel()
+	for name := range instanceTypes {
+		if _, ok := vcpus[name]; !ok {
+			t.Errorf("%s has no vCPUs", name)
+		}
+	}
+	f := newFixture(t)
+	out, err := f.client.DescribeInstanceTypes(context.Background(), &ec2.DescribeInstanceTypesInput{
+		InstanceTypes: []types.InstanceType{"p4d.24xlarge", "t2.micro"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range out.InstanceTypes {
+		want := map[types.InstanceType]int32{"p4d.24xlarge": 96, "t2.micro": 1}[it.InstanceType]
+		if v := it.VCpuInfo; v == nil || aws.ToInt32(v.DefaultVCpus) != want || aws.ToInt32(v.DefaultCores)*aws.ToInt32(v.DefaultThreadsPerCore) != want {
+			t.Errorf("%s VCpuInfo %+v, want %d vCPUs", it.InstanceType, v, want)
+		}
+	}
+}
