@@ -29,6 +29,8 @@ func (w *World) controlHandler() http.Handler {
 	mux.HandleFunc("DELETE "+ControlPrefix+"/faults", w.deleteFaults)
 	mux.HandleFunc("POST "+ControlPrefix+"/instances/{id}/{action}", w.postInstance)
 	mux.HandleFunc("POST "+ControlPrefix+"/credentials/expire", w.postExpire)
+	mux.HandleFunc("GET "+ControlPrefix+"/servicequotas", w.serveQuotas)
+	mux.HandleFunc("POST "+ControlPrefix+"/servicequotas", w.postQuotas)
 	return mux
 }
 

@@ -23,6 +23,8 @@ func (w *World) Env() []string {
 		"AWS_ENDPOINT_URL_STS=" + w.urls.STS,
 		// SSM (the SDK ID "SSM") is served on EC2's port.
 		"AWS_ENDPOINT_URL_SSM=" + w.urls.SSM,
+		// So is Service Quotas: its SDK ID "Service Quotas" makes the variable's suffix.
+		"AWS_ENDPOINT_URL_SERVICE_QUOTAS=" + w.urls.ServiceQuotas,
 		"AWS_EC2_METADATA_DISABLED=true",
 	}
 	if c := s.StaticCredentials; c != nil {

@@ -51,6 +51,7 @@ func (w *World) listen(ctx context.Context) error {
 		*sp.url = s.url()
 	}
 	w.urls.SSM = w.urls.EC2
+	w.urls.ServiceQuotas = w.urls.EC2
 	return nil
 }
 
@@ -107,9 +108,11 @@ func (s *service) closeListeners() error {
 
 // handlers are the services' handlers, in the order listen opened their listeners.
 func (w *World) handlers() []http.Handler {
-	// SSM shares EC2's listener, told apart by X-Amz-Target, so that the ports stay one per
-	// --port-base slot and one endpoint serves a client that has a single AWS_ENDPOINT_URL.
-	return []http.Handler{w.issuer.Handler(), w.sts, w.ssm.Alongside(w.ec2), w.github, http.HandlerFunc(serveCheckIP), w.controlHandler()}
+	// SSM and Service Quotas share EC2's listener, told apart by X-Amz-Target, so that the ports
+	// stay one per --port-base slot and one endpoint serves a client that has a single
+	// AWS_ENDPOINT_URL.
+	ec2 := w.quotas.Alongside(w.ssm.Alongside(w.ec2))
+	return []http.Handler{w.issuer.Handler(), w.sts, ec2, w.github, http.HandlerFunc(serveCheckIP), w.controlHandler()}
 }
 
 // serve starts every HTTP server.

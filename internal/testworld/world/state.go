@@ -5,6 +5,7 @@ import (
 
 	"github.com/sear-ci/sear/internal/testworld/fakeec2"
 	"github.com/sear-ci/sear/internal/testworld/fakegithub"
+	"github.com/sear-ci/sear/internal/testworld/servicequotas"
 )
 
 // State is everything the world holds, as GET /_testworld/state shows it. It never holds a secret:
@@ -52,6 +53,8 @@ type Calls struct {
 	EC2    []fakeec2.Call    `json:"ec2"`
 	STS    []STSCall         `json:"sts"`
 	GitHub []fakegithub.Call `json:"github"`
+	// ServiceQuotas are the GetServiceQuota calls.
+	ServiceQuotas []servicequotas.Call `json:"servicequotas"`
 }
 
 // STSCall is one STS call. The STS emulator never keeps the web identity token.
@@ -82,6 +85,7 @@ func (w *World) State() State {
 	st.EC2.Volumes = nonNil(st.EC2.Volumes)
 	st.Calls.EC2 = nonNil(st.Calls.EC2)
 	st.Calls.GitHub = nonNil(st.Calls.GitHub)
+	st.Calls.ServiceQuotas = nonNil(w.quotas.Calls())
 	st.Credentials = []Credential{}
 	now := time.Now()
 	for _, c := range w.sts.Calls() {

@@ -21,6 +21,7 @@ import (
 	"github.com/sear-ci/sear/internal/testworld/fakegithub"
 	"github.com/sear-ci/sear/internal/testworld/imds"
 	"github.com/sear-ci/sear/internal/testworld/oidc"
+	"github.com/sear-ci/sear/internal/testworld/servicequotas"
 	"github.com/sear-ci/sear/internal/testworld/ssm"
 	"github.com/sear-ci/sear/internal/testworld/sts"
 )
@@ -76,10 +77,10 @@ type Ports struct {
 	OIDC, STS, EC2, GitHub, CheckIP, Control int
 }
 
-// URLs are the base URLs of the world's services. SSM is EC2's URL: the two share a listener
-// (see [ssm.Server.Alongside]).
+// URLs are the base URLs of the world's services. SSM and ServiceQuotas are EC2's URL: they
+// share its listener (see [ssm.Server.Alongside]).
 type URLs struct {
-	OIDC, STS, EC2, SSM, GitHub, CheckIP, Control string
+	OIDC, STS, EC2, SSM, ServiceQuotas, GitHub, CheckIP, Control string
 }
 
 // World is a running test world. Its methods are safe for concurrent use.
@@ -91,6 +92,7 @@ type World struct {
 	sts     *sts.Server
 	ec2     *fakeec2.Server
 	ssm     *ssm.Server
+	quotas  *servicequotas.Server
 	github  *fakegithub.Server
 	backend fakeec2.Backend // the caller's backend, nil for memory
 	boot    *bootDelayer
@@ -155,6 +157,10 @@ func (w *World) build() error {
 	w.ssm = ssm.New(ssm.Options{Region: w.opts.Region, Credentials: w.sts, Parameters: map[string]string{
 		ssm.DLAMIParameter: fakeec2.DLAMIImageID, ssm.DLAMIArmParameter: fakeec2.DLAMIArmImageID,
 	}})
+	// Service Quotas answers EC2's vCPU quotas with an established account's values, for the same
+	// credentials, and names the assumed role in its AccessDeniedException as AWS does.
+	w.quotas = servicequotas.New(servicequotas.Options{Region: w.opts.Region, Credentials: w.sts,
+		Account: seedAccount, Principal: w.principal})
 	if r, ok := w.backend.(exitReporter); ok {
 		r.SetExitHandler(w.ec2.InstanceExited)
 	}
@@ -221,6 +227,10 @@ func (w *World) EC2() *fakeec2.Server { return w.ec2 }
 // SSM is the Systems Manager emulator (GetParameter on the public DLAMI parameters), for tests
 // that change or inspect them.
 func (w *World) SSM() *ssm.Server { return w.ssm }
+
+// ServiceQuotas is the Service Quotas emulator (GetServiceQuota on EC2's vCPU quotas), for tests
+// that change the quotas or inspect the calls.
+func (w *World) ServiceQuotas() *servicequotas.Server { return w.quotas }
 
 // GitHub is the GitHub emulator, for tests that add repositories, tokens or pull requests.
 func (w *World) GitHub() *fakegithub.Server { return w.github }
