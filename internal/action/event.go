@@ -52,11 +52,11 @@ type pullRequestEvent struct {
 	} `json:"pull_request"`
 }
 
-// ReadEvent reads the event from GITHUB_EVENT_NAME and the payload at
-// GITHUB_EVENT_PATH.
-func ReadEvent(getenv Getenv) (Event, error) {
-	e := Event{Name: getenv("GITHUB_EVENT_NAME"), HeadSHA: getenv("GITHUB_SHA")}
-	repo := getenv("GITHUB_REPOSITORY")
+// ReadEvent reads the event the runner names (GITHUB_EVENT_NAME) and,
+// for a pull request, its payload (GITHUB_EVENT_PATH).
+func ReadEvent(r Runner) (Event, error) {
+	e := Event{Name: r.EventName, HeadSHA: r.SHA}
+	repo := r.Repository
 	owner, name, ok := strings.Cut(repo, "/")
 	if !ok || owner == "" || name == "" {
 		return e, fmt.Errorf("GITHUB_REPOSITORY is %q, not OWNER/REPO: is this a GitHub Actions runner?", repo)
@@ -68,7 +68,7 @@ func ReadEvent(getenv Getenv) (Event, error) {
 	if e.Name != "pull_request" && e.Name != "pull_request_target" {
 		return e, nil
 	}
-	p := getenv("GITHUB_EVENT_PATH")
+	p := r.EventPath
 	data, err := os.ReadFile(p)
 	if err != nil {
 		return e, fmt.Errorf("read the %s event payload (GITHUB_EVENT_PATH): %w", e.Name, err)

@@ -106,10 +106,10 @@ func (a *actionStep) prepare() bool {
 		}
 		a.secrets = f
 	}
-	if a.workspace = a.s.env("GITHUB_WORKSPACE"); a.workspace == "" {
+	if a.workspace = a.s.runner.Workspace; a.workspace == "" {
 		problems = append(problems, action.ErrNoWorkspace.Error())
 	}
-	if a.event, err = action.ReadEvent(a.s.env); err != nil {
+	if a.event, err = action.ReadEvent(a.s.runner); err != nil {
 		problems = append(problems, err.Error())
 	}
 	for _, p := range problems {
@@ -122,7 +122,7 @@ func (a *actionStep) prepare() bool {
 func (a *actionStep) run(ctx context.Context) int {
 	a.reporter = a.newReporter()
 	base := report.Run{Runnable: a.runnable, Commit: a.event.HeadSHA, Verdict: report.Running, Started: time.Now(),
-		Links: report.Links{Workflow: a.workflowURL(), Log: a.workflowURL()}}
+		Links: report.Links{Workflow: a.s.runner.WorkflowURL(), Log: a.s.runner.WorkflowURL()}}
 	if a.event.Fork && !a.in.AllowForks {
 		base.Verdict = report.ActionRequired
 		base.Reason = fmt.Sprintf("pull request #%d comes from the fork %s, and this workflow does not allow fork pull requests "+
@@ -161,11 +161,8 @@ func (a *actionStep) run(ctx context.Context) int {
 		a.log.Error(err.Error())
 		return ExitFailure
 	}
-	if err := action.WriteOutputs(a.s.env("GITHUB_STATE"), []action.Output{
-		{Name: "run-id", Value: x.runID}, {Name: "cluster-id", Value: x.clusterID},
-		{Name: "cluster-kind", Value: string(loaded.cluster.Kind)},
-		{Name: "region", Value: regionOf(loaded.cluster, x.aws, a.s.env)},
-	}); err != nil {
+	if err := a.s.runner.SaveState(action.State{RunID: x.runID, ClusterID: x.clusterID,
+		ClusterKind: string(loaded.cluster.Kind), Region: regionOf(loaded.cluster, x.aws, a.s.env)}); err != nil {
 		a.log.Warning(fmt.Sprintf("sear could not save the cluster id for the post step (%v); if this run is cut short, `sear sweep --cluster-id %s` cleans up after it", err, x.clusterID))
 	}
 	pub := a.startReport(ctx, x)
@@ -345,12 +342,12 @@ func (a *actionStep) conclude(ctx context.Context, r report.Run) int {
 	for _, w := range r.Warnings {
 		a.log.Warning(w)
 	}
-	if p := a.s.env("GITHUB_STEP_SUMMARY"); p != "" {
+	if p := a.s.runner.SummaryFile; p != "" {
 		if err := report.AppendStepSummary(p, r); err != nil {
 			a.log.Warning(err.Error())
 		}
 	}
-	if p := a.s.env("GITHUB_OUTPUT"); p != "" {
+	if p := a.s.runner.OutputFile; p != "" {
 		if err := action.WriteOutputs(p, report.Outputs(r)); err != nil {
 			a.log.Error(err.Error())
 			return ExitFailure
@@ -383,7 +380,7 @@ func (a *actionStep) newReporter() *ghreport.Reporter {
 		return nil
 	}
 	client := gh.NewClient(&http.Client{Timeout: 30 * time.Second}).WithAuthToken(a.in.Token)
-	if api := a.s.env("GITHUB_API_URL"); api != "" {
+	if api := a.s.runner.APIURL; api != "" {
 		u, err := url.Parse(strings.TrimSuffix(api, "/") + "/")
 		if err != nil {
 			a.log.Warning(fmt.Sprintf("GITHUB_API_URL %q is not a URL (%v): sear posts no check run and no comment", api, err))
@@ -396,7 +393,7 @@ func (a *actionStep) newReporter() *ghreport.Reporter {
 		pr = 0 // Finish writes a comment only for a pull request
 	}
 	opts := ghreport.Options{Owner: a.event.Owner, Repo: a.event.Repo, HeadSHA: a.event.HeadSHA, PullRequest: pr,
-		BaseSHA: a.event.BaseSHA, Fork: a.event.Fork, DetailsURL: a.workflowURL()}
+		BaseSHA: a.event.BaseSHA, Fork: a.event.Fork, DetailsURL: a.s.runner.WorkflowURL()}
 	opts.NoCheck = !a.in.Report.Check
 	rp := ghreport.New(client, opts)
 	if pr != 0 {
@@ -405,15 +402,6 @@ func (a *actionStep) newReporter() *ghreport.Reporter {
 		rp.Identify(ctx)
 	}
 	return rp
-}
-
-// workflowURL is the workflow run's page.
-func (a *actionStep) workflowURL() string {
-	server, repo, id := a.s.env("GITHUB_SERVER_URL"), a.s.env("GITHUB_REPOSITORY"), a.s.env("GITHUB_RUN_ID")
-	if server == "" || repo == "" || id == "" {
-		return ""
-	}
-	return fmt.Sprintf("%s/%s/actions/runs/%s", strings.TrimSuffix(server, "/"), repo, id)
 }
 
 // giveOutputsToRunner hands the outputs to the workspace's owner. A Docker

@@ -25,24 +25,24 @@ const sweepTimeout = 15 * time.Minute
 func runActionPost(ctx context.Context, s streams) int {
 	log := action.NewLog(s.stdout, s.env)
 	s = fenced(s, log)
-	id, kind := s.env("STATE_cluster-id"), s.env("STATE_cluster-kind")
-	if id == "" || kind != string(config.AWS) {
+	state := s.runner.State
+	if state.ClusterID == "" || state.ClusterKind != string(config.AWS) {
 		fmt.Fprintln(s.stdout, "sear: the main step launched nothing in AWS; nothing to sweep")
 		return ExitOK
 	}
 	in, _ := action.ReadInputs(s.env) // the main step reported any problem
-	a := awsFlags{roleARN: in.RoleARN, region: s.env("STATE_region"), duration: in.RoleDuration, mask: func(v string) { log.Mask([]string{v}) }}
+	a := awsFlags{roleARN: in.RoleARN, region: state.Region, duration: in.RoleDuration, mask: func(v string) { log.Mask([]string{v}) }}
 	if a.region == "" {
 		a.region = in.Region
 	}
-	return sweep(ctx, s, log, a, ec2.SweepOptions{ClusterID: id, Repository: s.env("GITHUB_REPOSITORY")}, "cluster "+id)
+	return sweep(ctx, s, log, a, ec2.SweepOptions{ClusterID: state.ClusterID, Repository: s.runner.Repository}, "cluster "+state.ClusterID)
 }
 
 // sweepExpired is the action on a schedule: `sear sweep --expired`, the
 // fourth layer of teardown.
 func (a *actionStep) sweepExpired(ctx context.Context) int {
 	f := awsFlags{roleARN: a.in.RoleARN, region: a.in.Region, duration: a.in.RoleDuration, mask: func(v string) { a.log.Mask([]string{v}) }}
-	return sweep(ctx, a.s, a.log, f, ec2.SweepOptions{Expired: true, Repository: a.s.env("GITHUB_REPOSITORY")}, "runs past their sear:expires-at")
+	return sweep(ctx, a.s, a.log, f, ec2.SweepOptions{Expired: true, Repository: a.s.runner.Repository}, "runs past their sear:expires-at")
 }
 
 // sweep deletes what opts selects and reports what it did; anything left

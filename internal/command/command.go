@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/sear-ci/sear/internal/action"
 	"github.com/sear-ci/sear/internal/version"
 )
 
@@ -38,7 +39,10 @@ type Process struct {
 type streams struct {
 	stdout, stderr io.Writer
 	env            Env
-	abandon        <-chan struct{}
+	// runner is the Actions runner's variables, read once from env; empty
+	// outside a workflow.
+	runner  action.Runner
+	abandon <-chan struct{}
 }
 
 // subcommands run sear's commands; each has its help in docs.
@@ -54,7 +58,7 @@ var subcommands = map[string]func(ctx context.Context, s streams, args []string)
 // Run runs sear and returns its exit status. Cancelling ctx (the first
 // signal) starts an orderly teardown.
 func Run(ctx context.Context, p Process) int {
-	s := streams{stdout: p.Stdout, stderr: p.Stderr, env: p.Env, abandon: p.Abandon}
+	s := streams{stdout: p.Stdout, stderr: p.Stderr, env: p.Env, runner: action.ReadRunner(p.Env), abandon: p.Abandon}
 	args := p.Args
 	if len(args) == 0 {
 		shortOverview(s.stderr)

@@ -57,7 +57,7 @@ func newExecution(s streams, loaded *inputs, stdout io.Writer, name string) *exe
 	}
 	tail := newLogTail(logTailLines)
 	out := redact.NewWriter(io.MultiWriter(stdout, tail), mask)
-	x := &execution{s: s, loaded: loaded, out: out, tail: tail, runID: runID(s.env), gitToken: s.env("GITHUB_TOKEN")}
+	x := &execution{s: s, loaded: loaded, out: out, tail: tail, runID: runID(s.runner), gitToken: s.runner.Token}
 	x.tracker = newTracker(report.Run{Runnable: name, Verdict: report.Running, TLSOff: !loaded.cluster.TLS}, x.maskString)
 	x.tracker.secrets = x.out.Secrets
 	return x
@@ -84,8 +84,8 @@ func (x *execution) execute(ctx context.Context) (report.Run, *run.Result, error
 	res, err := run.Run(ctx, run.Options{
 		Runnable: x.loaded.runnable, Cluster: c, SecretsINI: ini,
 		Workspace: x.workspace, OutputDir: x.outputDir, RunID: x.runID, ClusterID: x.clusterID,
-		Repository: repository("", x.s.env), Provider: provider, Command: x.command, Log: x.out, Abandon: x.s.abandon,
-		GitToken: x.gitToken, GitTokenHost: serverURL(x.s.env), SSHAgentSocket: x.s.env("SSH_AUTH_SOCK"),
+		Repository: repository("", x.s.runner), Provider: provider, Command: x.command, Log: x.out, Abandon: x.s.abandon,
+		GitToken: x.gitToken, GitTokenHost: serverURL(x.s.runner), SSHAgentSocket: x.s.env("SSH_AUTH_SOCK"),
 		Observe:    x.observeEvent,
 		OutputBase: x.outputBase, MaxOutputBytes: x.maxOutputBytes, MaxOutputFiles: x.maxOutputFiles,
 	})

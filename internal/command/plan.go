@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/sear-ci/sear/internal/action"
 	"github.com/sear-ci/sear/internal/config"
 	"github.com/sear-ci/sear/internal/plan"
 	"github.com/sear-ci/sear/internal/secrets"
@@ -277,7 +278,7 @@ func runPlan(_ context.Context, s streams, args []string) int {
 	}
 	p := plan.Make(plan.Input{
 		Runnable: loaded.runnable, Cluster: loaded.cluster, Secrets: secretsShape(loaded),
-		Repository: repository(pf.repo, s.env), Region: region(s.env), NodeRole: pf.nodeRole,
+		Repository: repository(pf.repo, s.runner), Region: region(s.env), NodeRole: pf.nodeRole,
 		Trust: &plan.Trust{PullRequests: pf.trustPRs, Branches: pf.branches, Environments: pf.environments},
 	})
 	write := p.WriteText
@@ -314,12 +315,12 @@ var remoteRepo = regexp.MustCompile(`github\.com[:/]([A-Za-z0-9_.-]+/[A-Za-z0-9_
 
 // repository names the repository the trust policy admits: the flag, the
 // workflow's GITHUB_REPOSITORY, the git remote, or a placeholder to edit.
-func repository(flagValue string, env Env) string {
+func repository(flagValue string, runner action.Runner) string {
 	if flagValue != "" {
 		return flagValue
 	}
-	if r := env("GITHUB_REPOSITORY"); r != "" {
-		return r
+	if runner.Repository != "" {
+		return runner.Repository
 	}
 	out, err := exec.Command("git", "config", "--get", "remote.origin.url").Output()
 	if err == nil {

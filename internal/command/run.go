@@ -115,12 +115,12 @@ func runRun(ctx context.Context, s streams, args []string) int {
 // attempt, unique per repository and shared by every job of the attempt
 // (which is why the post step sweeps by the cluster id instead:
 // docs/design.md, "Tags"); elsewhere a random one, printed by the run.
-func runID(env Env) string {
-	if id := env("GITHUB_RUN_ID"); id != "" {
-		if a := env("GITHUB_RUN_ATTEMPT"); a != "" {
-			return id + "-" + a
+func runID(r action.Runner) string {
+	if r.RunID != "" {
+		if r.RunAttempt != "" {
+			return r.RunID + "-" + r.RunAttempt
 		}
-		return id
+		return r.RunID
 	}
 	b := make([]byte, 6)
 	rand.Read(b)
@@ -170,7 +170,7 @@ func providerFor(ctx context.Context, c *config.Cluster, a awsFlags, s streams, 
 		return nil, err
 	}
 	fmt.Fprintf(out, "sear: run %s in %s\n", runID, cfg.Region)
-	creator := s.env("GITHUB_ACTOR")
+	creator := s.runner.Actor
 	if creator == "" {
 		creator = s.env("USER")
 	}
@@ -220,9 +220,9 @@ func summary(w io.Writer, c *config.Cluster, res *run.Result, outputDir string) 
 
 // serverURL is the workflow's GitHub host, the only one the token is sent
 // to when cloning extensions.
-func serverURL(env Env) string {
-	if u := env("GITHUB_SERVER_URL"); u != "" {
-		return u
+func serverURL(r action.Runner) string {
+	if r.ServerURL != "" {
+		return r.ServerURL
 	}
 	return "https://github.com"
 }
