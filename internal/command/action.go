@@ -147,7 +147,7 @@ func (a *actionStep) run(ctx context.Context) int {
 	x.tracker.update(func(r *report.Run) {
 		r.Projected = projection(loaded.cluster, regionOf(loaded.cluster, x.aws, a.s.env), a.in.MaxCost)
 	})
-	x.gitToken, x.command = a.in.Token, a.in.Command
+	x.gitToken, x.command, x.maxCost = a.in.Token, a.in.Command, a.in.MaxCost
 	x.workspace = filepath.Join(a.workspace, filepath.FromSlash(a.in.WorkingDirectory))
 	x.outputDir = filepath.Join(a.workspace, filepath.FromSlash(a.in.OutputDir))
 	x.outputBase = a.workspace

@@ -11,13 +11,25 @@ import (
 // max_cost), before anything is launched or created: the error is a
 // *config.Error at max_cost, which the action annotates on the file.
 func checkBudget(c *config.Cluster, region string, override float64) error {
-	return cost.Check(c, cost.Project(c, region), cost.ClusterLimit(c, override))
+	t, _ := report.PricesIn(region)
+	return checkBudgetWith(c, region, t, override)
+}
+
+// checkBudgetWith is checkBudget with the prices of table.
+func checkBudgetWith(c *config.Cluster, region string, table *report.PriceTable, override float64) error {
+	return cost.Check(c, cost.ProjectWith(c, region, table), cost.ClusterLimit(c, override))
 }
 
 // projection is what the report says the run may cost at most while it
 // is under way; nil for a cluster on this machine.
 func projection(c *config.Cluster, region string, override float64) *report.Projection {
-	p := cost.Project(c, region)
+	t, _ := report.PricesIn(region)
+	return projectionWith(c, region, t, override)
+}
+
+// projectionWith is projection with the prices of table.
+func projectionWith(c *config.Cluster, region string, table *report.PriceTable, override float64) *report.Projection {
+	p := cost.ProjectWith(c, region, table)
 	if p.Local {
 		return nil
 	}

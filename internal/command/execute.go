@@ -41,6 +41,9 @@ type execution struct {
 	maxOutputFiles int
 	// command replaces the runnable's command (the action's command input).
 	command string
+	// maxCost overrides the cluster's max_cost (the action's max-cost
+	// input); zero for the file's.
+	maxCost float64
 	// gitToken clones the runnable's extensions from the workflow's host.
 	gitToken string
 	// observe, if set, sees each event before the report does (the action
@@ -70,7 +73,7 @@ func (x *execution) maskString(s string) string { return redact.String(s, x.out.
 // in the report.
 func (x *execution) execute(ctx context.Context) (report.Run, *run.Result, error) {
 	c := x.loaded.cluster
-	provider, err := providerFor(ctx, c, x.aws, x.s, x.out, x.runID)
+	provider, err := providerFor(ctx, c, x.aws, x.s, x.out, x.runID, x.reprice)
 	if err != nil {
 		return x.tracker.finish(ctx, c, nil, err, x.tail), nil, err
 	}

@@ -158,7 +158,10 @@ func (a awsFlags) config(ctx context.Context, s streams, out *redact.Writer, reg
 }
 
 // providerFor picks where the nodes live from the cluster file's tag.
-func providerFor(ctx context.Context, c *config.Cluster, a awsFlags, s streams, out *redact.Writer, runID string) (cloud.Provider, error) {
+// Once the credentials exist, configured sees them before anything is
+// launched (the live price check); its error ends the run.
+func providerFor(ctx context.Context, c *config.Cluster, a awsFlags, s streams, out *redact.Writer, runID string,
+	configured func(context.Context, aws.Config) error) (cloud.Provider, error) {
 	if c.Kind == config.Local {
 		if a.roleARN != "" || a.region != "" {
 			fmt.Fprintf(s.stderr, "warning: %s is a !LocalCluster: --aws-role-arn and --region are not used\n", c.File)
@@ -170,6 +173,9 @@ func providerFor(ctx context.Context, c *config.Cluster, a awsFlags, s streams, 
 		return nil, err
 	}
 	fmt.Fprintf(out, "sear: run %s in %s\n", runID, cfg.Region)
+	if err := configured(ctx, cfg); err != nil {
+		return nil, err
+	}
 	creator := s.runner.Actor
 	if creator == "" {
 		creator = s.env("USER")

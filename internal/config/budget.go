@@ -14,6 +14,12 @@ type Budget struct {
 	// MaxCost is the most, in US dollars, the cluster's worst case may
 	// cost; 0 means no limit. The action's max-cost input overrides it.
 	MaxCost float64 `json:",omitempty"`
+	// LivePrices is live_prices: price the cluster again, once the role's
+	// credentials exist and before anything is launched, with the AWS
+	// Price List API (pricing:GetProducts), instead of only the offline
+	// table sear ships. The plan's policy asks for the permission only
+	// when a cluster sets it.
+	LivePrices bool `json:",omitempty"`
 }
 
 // maxMaxCost bounds max_cost to catch a slip (cents written as dollars,
@@ -26,6 +32,9 @@ const maxMaxCost = 1_000_000
 // happens to parse in one locale and not another would make a budget
 // guard that silently guards nothing.
 func (s *source) budget(fs map[string]field, c *Cluster) {
+	if f, ok := fs["live_prices"]; ok {
+		c.LivePrices, _ = s.boolean(f)
+	}
 	f, ok := fs["max_cost"]
 	if !ok {
 		return

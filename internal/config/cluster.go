@@ -92,7 +92,7 @@ type Cluster struct {
 	// Capacity holds the list forms of subnet_id, orchestrator_type and
 	// factories_type, and check_quotas (capacity.go).
 	Capacity
-	// Budget is max_cost (budget.go).
+	// Budget is max_cost and live_prices (budget.go).
 	Budget
 
 	// Set lists the fields the file gives, with their positions.
@@ -138,7 +138,7 @@ var flambeAWSFields = []string{
 var searFields = []string{
 	"engine", "spot", "max_duration", "ready_timeout", "use_private_ip", "ssh_ingress_cidr",
 	"iam_instance_profile", "outputs", "tls", "setup", "check_quotas",
-	"max_cost",
+	"max_cost", "live_prices",
 }
 
 var localFields = []string{"name", "factories_num", "engine", "setup_cmds", "outputs", "max_duration", "ready_timeout", "tls", "setup"}

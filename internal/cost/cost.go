@@ -104,14 +104,22 @@ type Line struct {
 }
 
 // Project prices cluster c in region (the region it will run in: its
-// region_name, else the action's input or the environment).
+// region_name, else the action's input or the environment) with the
+// offline table sear ships.
 func Project(c *config.Cluster, region string) Projection {
+	t, _ := report.PricesIn(region)
+	return ProjectWith(c, region, t)
+}
+
+// ProjectWith prices cluster c in region with table, nil for none (every
+// type is then unpriced).
+func ProjectWith(c *config.Cluster, region string, table *report.PriceTable) Projection {
 	if c.Kind != config.AWS {
 		return Projection{Local: true, Lines: []Line{}, Unknown: []string{}}
 	}
 	p := Projection{Region: region, Worst: c.Lifetime(), Lines: []Line{}, Unknown: []string{}}
 	p.Expected = min(c.MaxDuration+expectedOverhead(c), p.Worst)
-	p.Table, _ = report.PricesIn(region)
+	p.Table = table
 	p.Lines = append(p.Lines, p.line("orchestrator", c.OrchestratorTypeChoices(), c.Spot, 1))
 	if c.FactoriesNum > 0 {
 		p.Lines = append(p.Lines, p.line("factory", c.FactoriesTypeChoices(), c.Spot, c.FactoriesNum))

@@ -45,6 +45,13 @@ func UnknownOperation() *Error {
 	return &Error{http.StatusBadRequest, "UnknownOperationException", ""}
 }
 
+// AccessDenied is IAM's refusal of action to principal (an ARN), worded as
+// AWS words it when no policy allows the call.
+func AccessDenied(principal, action string) *Error {
+	return &Error{http.StatusBadRequest, "AccessDeniedException",
+		"User: " + principal + " is not authorized to perform: " + action + " because no identity-based policy allows the " + action + " action"}
+}
+
 // Service is one emulated JSON 1.1 service.
 type Service struct {
 	// Target is the X-Amz-Target prefix of its operations, dot included

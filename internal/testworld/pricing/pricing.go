@@ -86,6 +86,7 @@ type Server struct {
 	mu       sync.Mutex
 	products []product
 	calls    []Call
+	denied   bool
 }
 
 // New returns a Server holding opts.Instances.
@@ -124,6 +125,15 @@ func (s *Server) SetPrice(region, location, typ string, hourlyUSD float64) {
 	s.products = append(s.products, newProduct(in, s.opts.Published))
 }
 
+// SetAccessDenied makes every GetProducts answer AccessDeniedException, as
+// for a role whose policy does not allow pricing:GetProducts; false
+// serves them again.
+func (s *Server) SetAccessDenied(denied bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.denied = denied
+}
+
 // Calls returns every request so far, in order.
 func (s *Server) Calls() []Call {
 	s.mu.Lock()
@@ -145,6 +155,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	req, err := svc.Serve(w, r, func(req awsjson.Request) (any, *awsjson.Error) {
 		if req.Operation != "GetProducts" {
 			return nil, awsjson.UnknownOperation()
+		}
+		s.mu.Lock()
+		denied := s.denied
+		s.mu.Unlock()
+		if denied {
+			return nil, awsjson.AccessDenied("arn:aws:iam::000000000000:user/"+req.AccessKeyID, "pricing:GetProducts")
 		}
 		var in getProductsInput
 		if err := req.Decode(&in); err != nil {

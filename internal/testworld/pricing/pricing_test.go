@@ -182,6 +182,12 @@ func TestGetProductsErrors(t *testing.T) {
 	if code(err) != "UnrecognizedClientException" {
 		t.Errorf("unknown key: %v", err)
 	}
+	s := newServer()
+	s.SetAccessDenied(true)
+	_, err = newClient(t, s, testKey).GetProducts(context.Background(), &awspricing.GetProductsInput{ServiceCode: aws.String("AmazonEC2")})
+	if code(err) != "AccessDeniedException" || !strings.Contains(err.Error(), "pricing:GetProducts") {
+		t.Errorf("denied: %v", err)
+	}
 }
 
 // TestAWSCLI: botocore, an independent client with its own signer and

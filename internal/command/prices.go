@@ -1,0 +1,104 @@
+package command
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/pricing"
+	"github.com/aws/smithy-go"
+
+	"github.com/sear-ci/sear/internal/config"
+	"github.com/sear-ci/sear/internal/pricelist"
+	"github.com/sear-ci/sear/internal/report"
+)
+
+// priceTable is the table cluster c is priced with in region once the
+// role's credentials exist: the offline one sear ships, or, when c sets
+// live_prices, the AWS Price List API's on-demand prices. A type the price
+// list lacks keeps the offline table's price, and the spot prices (which
+// only the expected case reads) stay the offline table's; the table's
+// note says both. When the API refuses (most often: the role may not call
+// pricing:GetProducts), warn says so and the offline table stands: live
+// prices refine the budget guard, they are never what stops a run.
+func priceTable(ctx context.Context, api pricelist.API, c *config.Cluster, region string, now time.Time, warn func(string)) *report.PriceTable {
+	shipped, _ := report.PricesIn(region)
+	if c.Kind != config.AWS || !c.LivePrices {
+		return shipped
+	}
+	types := slices.Concat(c.OrchestratorTypeChoices(), c.FactoriesTypeChoices())
+	live, err := pricelist.Fetch(ctx, api, region, types, now)
+	if err != nil {
+		fallback := "no prices at all, so a max_cost cannot be checked"
+		if shipped != nil {
+			fallback = "the offline table of " + shipped.Date
+		}
+		advice := ""
+		var ae smithy.APIError
+		if errors.As(err, &ae) && strings.Contains(ae.ErrorCode(), "AccessDenied") {
+			advice = " (allow the role pricing:GetProducts: sear plan prints the policy with it)"
+		}
+		warn(fmt.Sprintf("%s sets live_prices, but %v%s; the cost and the budget use %s", c.File, err, advice, fallback))
+		return shipped
+	}
+	var fromTable []string
+	if shipped != nil {
+		live.Spot = maps.Clone(shipped.Spot)
+		for _, typ := range types {
+			if _, ok := live.OnDemand[typ]; ok {
+				continue
+			}
+			if h, ok := shipped.OnDemand[typ]; ok {
+				live.OnDemand[typ] = h
+				fromTable = append(fromTable, typ)
+			}
+		}
+	}
+	live.Note = "on-demand prices read from the AWS Price List API on " + live.Date
+	if len(fromTable) > 0 {
+		slices.Sort(fromTable)
+		live.Note += fmt.Sprintf("; %s not in the price list, priced from the offline table of %s", strings.Join(slices.Compact(fromTable), ", "), shipped.Date)
+	}
+	if shipped != nil && len(shipped.Spot) > 0 {
+		live.Note += "; spot prices (the expected case) from the offline table of " + shipped.Date
+	}
+	return live
+}
+
+// reprice prices the cluster again when it sets live_prices, once the
+// role's credentials (cfg) exist and before anything is launched: the
+// budget guard refuses a run over its limit at the live prices, as it did
+// at the table's before any AWS call, and the check run's projection says
+// which prices it used. A warning goes to the log now and to the report.
+func (x *execution) reprice(ctx context.Context, cfg aws.Config) error {
+	c := x.loaded.cluster
+	if c.Kind != config.AWS || !c.LivePrices {
+		return nil
+	}
+	warn := func(w string) {
+		fmt.Fprintf(x.out, "sear: warning: %s\n", w)
+		x.tracker.update(func(r *report.Run) { r.Warnings = append(r.Warnings, w) })
+	}
+	table := priceTable(ctx, pricingClient(cfg), c, cfg.Region, time.Now(), warn)
+	if err := checkBudgetWith(c, cfg.Region, table, x.maxCost); err != nil {
+		return err
+	}
+	if table != nil && table.Live {
+		fmt.Fprintf(x.out, "sear: priced with the AWS Price List API: %s\n", table.Note)
+	}
+	x.tracker.update(func(r *report.Run) { r.Projected = projectionWith(c, cfg.Region, table, x.maxCost) })
+	return nil
+}
+
+// pricingClient is the Price List API's client for cfg's credentials. The
+// API has endpoints in three regions only and prices every region from
+// each, so the client is for pricelist.EndpointRegion whatever region the
+// cluster runs in.
+func pricingClient(cfg aws.Config) *pricing.Client {
+	return pricing.NewFromConfig(cfg, func(o *pricing.Options) { o.Region = pricelist.EndpointRegion })
+}

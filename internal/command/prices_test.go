@@ -1,0 +1,102 @@
+package command
+
+import (
+	"context"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/pricing"
+
+	"github.com/sear-ci/sear/internal/config"
+	"github.com/sear-ci/sear/internal/cost"
+	"github.com/sear-ci/sear/internal/report"
+	fakepricing "github.com/sear-ci/sear/internal/testworld/pricing"
+	"github.com/sear-ci/sear/internal/testworld/sigv4"
+)
+
+func pricingFixture(t *testing.T, in ...fakepricing.Instance) (*fakepricing.Server, *pricing.Client) {
+	t.Helper()
+	const key, secret = "AKIAPRICESCOMMAND001", "prices-secret"
+	s := fakepricing.New(fakepricing.Options{Credentials: sigv4.StaticSource{key: secret}, Instances: in})
+	hs := httptest.NewServer(s)
+	t.Cleanup(hs.Close)
+	return s, pricing.New(pricing.Options{Region: "us-east-1", BaseEndpoint: aws.String(hs.URL), HTTPClient: hs.Client(),
+		Credentials: credentials.NewStaticCredentialsProvider(key, secret, ""), Retryer: aws.NopRetryer{}})
+}
+
+func pricedCluster(t *testing.T, extra string) *config.Cluster {
+	t.Helper()
+	c, err := config.ParseCluster("cluster.yaml", []byte("!AWSCluster\nname: exp\nregion_name: us-east-1\n"+
+		"orchestrator_type: t3.micro\nfactories_num: 2\nfactories_type: [c6i.large, m6i.large]\nmax_duration: 1h\n"+extra))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestPriceTableLive: with live_prices, the price list's price replaces
+// the table's, a type the list lacks keeps the table's, the note says
+// which, and the projection prices with it. Without live_prices nothing
+// is asked.
+func TestPriceTableLive(t *testing.T) {
+	t.Parallel()
+	shipped, _ := report.PricesIn("us-east-1")
+	for _, typ := range []string{"t3.micro", "c6i.large", "m6i.large"} {
+		if _, ok := shipped.OnDemand[typ]; !ok {
+			t.Fatalf("the offline table has no %s: choose types it prices", typ)
+		}
+	}
+	s, api := pricingFixture(t,
+		fakepricing.Instance{Region: "us-east-1", Location: "US East (N. Virginia)", Type: "t3.micro", HourlyUSD: 1.5},
+		fakepricing.Instance{Region: "us-east-1", Location: "US East (N. Virginia)", Type: "c6i.large", HourlyUSD: 2.25})
+	var warnings []string
+	warn := func(w string) { warnings = append(warnings, w) }
+	now := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
+
+	if got := priceTable(context.Background(), api, pricedCluster(t, ""), "us-east-1", now, warn); got != shipped || len(s.Calls()) != 0 {
+		t.Fatalf("without live_prices: table %p (want the shipped %p), %d calls", got, shipped, len(s.Calls()))
+	}
+	c := pricedCluster(t, "live_prices: true\n")
+	got := priceTable(context.Background(), api, c, "us-east-1", now, warn)
+	if len(warnings) != 0 || !got.Live {
+		t.Fatalf("warnings %v, table %+v", warnings, got)
+	}
+	if got.OnDemand["t3.micro"] != 1.5 || got.OnDemand["c6i.large"] != 2.25 || got.OnDemand["m6i.large"] != shipped.OnDemand["m6i.large"] {
+		t.Errorf("on-demand %v", got.OnDemand)
+	}
+	if !strings.Contains(got.Note, "m6i.large not in the price list, priced from the offline table of "+shipped.Date) {
+		t.Errorf("note %q does not say which price is the table's", got.Note)
+	}
+	if shipped.OnDemand["t3.micro"] == 1.5 {
+		t.Fatal("the shipped table was changed")
+	}
+	// The factories are priced on the dearest of their types: the live
+	// c6i.large, far above the table's m6i.large.
+	p := cost.ProjectWith(c, "us-east-1", got)
+	if p.Source() != "AWS Price List API, live" || p.HourlyUSD != 1.5+2*2.25 {
+		t.Errorf("projection source %q, hourly %v", p.Source(), p.HourlyUSD)
+	}
+}
+
+// TestPriceTableDenied: a role that may not call pricing:GetProducts gets
+// a warning naming the permission, and the offline table stands.
+func TestPriceTableDenied(t *testing.T) {
+	t.Parallel()
+	s, api := pricingFixture(t)
+	s.SetAccessDenied(true)
+	var warnings []string
+	got := priceTable(context.Background(), api, pricedCluster(t, "live_prices: true\n"), "us-east-1", time.Now(),
+		func(w string) { warnings = append(warnings, w) })
+	shipped, _ := report.PricesIn("us-east-1")
+	if got != shipped {
+		t.Errorf("table %+v, want the shipped one", got)
+	}
+	if len(warnings) != 1 || !strings.Contains(warnings[0], "allow the role pricing:GetProducts") ||
+		!strings.Contains(warnings[0], "the offline table of "+shipped.Date) {
+		t.Errorf("warnings %q", warnings)
+	}
+}
