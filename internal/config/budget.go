@@ -3,7 +3,6 @@ package config
 import (
 	"fmt"
 	"math"
-	"os"
 	"strconv"
 	"strings"
 )
@@ -67,18 +66,4 @@ func (s *source) budget(fs map[string]field, c *Cluster) {
 // MaxCostError is err about the cluster's max_cost, at the field when the
 // file gives it, else on the file as a whole (the limit came from the
 // action's max-cost input).
-func (c *Cluster) MaxCostError(msg string) *Error {
-	p, ok := c.Set["max_cost"]
-	if !ok {
-		return &Error{File: c.File, Msg: msg}
-	}
-	e := &Error{File: p.File, Line: p.Line, Col: p.Col, Msg: msg}
-	// The source line is read again, for the caret: the parsed cluster
-	// keeps positions, not text. A file gone since is only a lost caret.
-	if data, err := os.ReadFile(p.File); err == nil {
-		if lines := strings.Split(string(data), "\n"); p.Line <= len(lines) {
-			e.Source = strings.TrimRight(lines[p.Line-1], "\r")
-		}
-	}
-	return e
-}
+func (c *Cluster) MaxCostError(msg string) *Error { return c.FieldError("max_cost", msg) }

@@ -81,6 +81,7 @@ func (s *source) capacity(fs map[string]field, c *Cluster) {
 		}
 		if list, ok := s.choiceList(f); ok && len(list) > 0 {
 			*dst.first, *dst.list = list[0], list
+			s.recordItems(c, f)
 		}
 	}
 	if f, ok := fs["check_quotas"]; ok {

@@ -42,7 +42,7 @@ const (
 )
 
 // Pos is a position in a file, kept so later stages (a preflight that finds
-// an AMI missing) can still point at the line that named it.
+// an AMI missing) can still point at the line that named it (FieldError).
 type Pos struct {
 	File      string
 	Line, Col int
@@ -97,6 +97,11 @@ type Cluster struct {
 
 	// Set lists the fields the file gives, with their positions.
 	Set map[string]Pos
+
+	// lines are the file's, for the source line under a FieldError; items
+	// are where each item of a list field stands, by field and value.
+	lines []string
+	items map[string]map[string]Pos
 }
 
 // Nodes is the number of nodes: the orchestrator and its factories.
@@ -185,7 +190,7 @@ func parseCluster(src *source) (*Cluster, error) {
 	if root == nil || !src.boundExpansion(root) {
 		return nil, src.errs.orNil()
 	}
-	c := &Cluster{File: src.name, Set: map[string]Pos{}}
+	c := &Cluster{File: src.name, Set: map[string]Pos{}, lines: src.lines}
 	switch customTag(root) {
 	case "!AWSCluster":
 		c.Kind = AWS

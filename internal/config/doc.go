@@ -24,6 +24,9 @@
 // Validation does not stop at the first problem: a file's problems come
 // back together as Errors, sorted by position. A file that cannot be read,
 // is larger than MaxFileSize, or is not UTF-8 text is one *Error.
-// Cluster.Set keeps the position of every field given, so later stages can
-// point at the line that caused a failure.
+// Cluster.Set keeps the position of every field given, and FieldError and
+// ItemError turn a later stage's finding (a preflight's missing AMI) into an
+// *Error at that line. Cluster.Node is the node of a rank as the file
+// describes it (role, Flambé name, instance types, image, the fields that
+// set them), the one place sear plan and the providers learn it from.
 package config
