@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sear-ci/sear/internal/cloud"
 	"github.com/sear-ci/sear/internal/cloud/ec2"
 	"github.com/sear-ci/sear/internal/config"
 	"github.com/sear-ci/sear/internal/extensions"
@@ -260,20 +261,14 @@ func nonNil(s []string) []string {
 
 func nodes(c *config.Cluster) []Node {
 	out := make([]Node, 0, c.Nodes())
-	for rank := 0; rank < c.Nodes(); rank++ {
-		n := Node{Rank: rank, Role: "factory", Name: fmt.Sprintf("%s_factory_%d", c.Name, rank)}
-		if rank == 0 {
-			n.Role, n.Name = "orchestrator", c.Name+"_orchestrator"
-		}
+	for _, cn := range c.AllNodes() {
+		n := Node{Rank: cn.Rank, Role: string(cn.Role), Name: cn.Name}
 		if c.Kind == config.Local {
-			n.Address = fmt.Sprintf("127.0.0.%d (ssh, in-process)", rank+2)
+			n.Address = fmt.Sprintf("127.0.0.%d (ssh, in-process)", cn.Rank+2)
 			out = append(out, n)
 			continue
 		}
-		n.InstanceType, n.AMI = c.FactoriesType, c.FactoryAMI
-		if rank == 0 {
-			n.InstanceType, n.AMI = c.OrchestratorType, c.OrchestratorAMI
-		}
+		n.InstanceType, n.AMI = cn.Type(), cn.AMI
 		if n.AMI == "" {
 			n.AMI = DefaultAMI
 			if ec2.GPUInstanceType(n.InstanceType) {
@@ -286,19 +281,17 @@ func nodes(c *config.Cluster) []Node {
 	return out
 }
 
-// tags are Flambé's (creator, Purpose, Cluster-Name, Role, Name) and
-// sear's own, which every layer of teardown searches by.
+// tags are what the EC2 provider tags a node's resources with
+// (cloud.Tags and cloud.NodeTags), with placeholders for what only the run
+// knows and every rank's Role and Name at once.
 func tags(c *config.Cluster, repo string) map[string]string {
-	creator := c.Creator
-	if creator == "" {
-		creator = "<the GitHub actor or local user>"
-	}
-	t := map[string]string{
-		"creator": creator, "Purpose": "flambe", "Cluster-Name": c.Name,
-		"Role": "Orchestrator | Factory", "Name": c.Name + "_orchestrator | " + c.Name + "_factory_<i>",
-		"sear:cluster-id": "<generated per run>", "sear:run-id": "<GITHUB_RUN_ID, or generated>",
-		"sear:repository": repo, "sear:expires-at": "<start + " + Duration(c.Lifetime()) + ", RFC 3339>",
-	}
+	t := cloud.Tags(c, cloud.TagValues{
+		ClusterID: "<generated per run>", RunID: "<GITHUB_RUN_ID, or generated>", Repository: repo,
+		ExpiresAt: "<start + " + Duration(c.Lifetime()) + ", RFC 3339>", Creator: "<the GitHub actor or local user>",
+	})
+	orch, fact := c.Node(0), c.Node(1)
+	t[cloud.TagRole] = cloud.FlambeRole(orch.Role) + " | " + cloud.FlambeRole(fact.Role)
+	t[cloud.TagName] = orch.Name + " | " + c.Name + "_factory_<i>"
 	for k, v := range c.Tags {
 		t[k] = RedactURLs(v)
 	}

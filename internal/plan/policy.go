@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/sear-ci/sear/internal/cloud"
 	"github.com/sear-ci/sear/internal/cloud/ec2"
 	"github.com/sear-ci/sear/internal/config"
 )
@@ -37,13 +38,12 @@ type Statement struct {
 
 // repoTag is the tag every resource sear creates carries; the policy lets
 // the role touch only resources that carry this repository's value.
-const repoTag = "sear:repository"
+const repoTag = cloud.TagRepository
 
 // requiredTags are the other tags every resource sear creates carries
-// (package cloud/ec2, commonTags): teardown, the post step and sweep find
-// what a run left behind by them, so the policy refuses to create anything
-// without them.
-var requiredTags = []string{"sear:cluster-id", "sear:run-id", "sear:expires-at"}
+// (cloud.Tags): teardown, the post step and sweep find what a run left
+// behind by them, so the policy refuses to create anything without them.
+var requiredTags = []string{cloud.TagClusterID, cloud.TagRunID, cloud.TagExpiresAt}
 
 // AccountPlaceholder stands for the AWS account in ARNs that cannot say
 // "*" and that sear cannot know offline; the README's set-up replaces it.
@@ -202,11 +202,10 @@ type clusterNode struct{ itype, ami string }
 // AMI), and failover may reach any of them.
 func clusterNodes(c *config.Cluster) []clusterNode {
 	var out []clusterNode
-	for _, t := range c.OrchestratorTypeChoices() {
-		out = append(out, clusterNode{t, c.OrchestratorAMI})
-	}
-	for _, t := range c.FactoriesTypeChoices() {
-		out = append(out, clusterNode{t, c.FactoryAMI})
+	for _, n := range c.Roles() {
+		for _, t := range n.Types {
+			out = append(out, clusterNode{t, n.AMI})
+		}
 	}
 	return out
 }

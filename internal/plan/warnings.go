@@ -54,9 +54,13 @@ type role struct {
 // roles are the cluster's kinds of node that are launched: the factories
 // only when there are some.
 func roles(c *config.Cluster) []role {
-	out := []role{{"the orchestrator", "orchestrator_type", "orchestrator_ami", c.OrchestratorType, c.OrchestratorAMI}}
-	if c.FactoriesNum > 0 {
-		out = append(out, role{"the factories", "factories_type", "factory_ami", c.FactoriesType, c.FactoryAMI})
+	var out []role
+	for _, n := range c.Roles() {
+		name := "the orchestrator"
+		if n.Role == config.RoleFactory {
+			name = "the factories"
+		}
+		out = append(out, role{name, n.TypeField, n.AMIField, n.Type(), n.AMI})
 	}
 	return out
 }

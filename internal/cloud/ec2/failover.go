@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sear-ci/sear/internal/cloud"
+	"github.com/sear-ci/sear/internal/config"
 )
 
 // market is how the nodes of one attempt launch.
@@ -135,7 +136,7 @@ func (p *Provider) launchCluster(ctx context.Context, a *api, spec cloud.Spec, p
 				p.endAttempt(ctx, a, ap, started, failures)
 				for _, f := range failures {
 					if m != spotOnly && noRoom(f.err) {
-						refused[roleIndex(f.node.role)] = true
+						refused[roleIndex(f.node.file.Role)] = true
 					}
 				}
 				if m == spotOnly && isCode(failures[0].err, "MaxSpotInstanceCountExceeded") {
@@ -155,7 +156,8 @@ func (p *Provider) launchCluster(ctx context.Context, a *api, spec cloud.Spec, p
 			if (refused[r] || tried == 0) && idx[r]+1 < len(plan.choices[r]) {
 				idx[r]++
 				advanced = true
-				logf(a.log, "sear: trying the next %s, %s", roleField(r), plan.choices[r][idx[r]].itype)
+				// Rank r is of role r: the orchestrator, then a factory.
+				logf(a.log, "sear: trying the next %s, %s", c.Node(r).TypeField, plan.choices[r][idx[r]].itype)
 			}
 		}
 		if !advanced {
@@ -199,25 +201,21 @@ func (plan *launchPlan) attempt(sn subnetInfo, idx [2]int, m market, try int) *l
 	ap.subnet, ap.market, ap.try = sn, m, try
 	ap.nodes = make([]nodePlan, len(plan.nodes))
 	for i, n := range plan.nodes {
-		t := plan.choices[roleIndex(n.role)][idx[roleIndex(n.role)]]
+		r := roleIndex(n.file.Role)
+		t := plan.choices[r][idx[r]]
 		n.itype, n.gpus, n.image = t.itype, t.gpus, t.image
 		ap.nodes[i] = n
 	}
 	return &ap
 }
 
-func roleIndex(r cloud.Role) int {
-	if r == cloud.Orchestrator {
+// roleIndex is a role's place in launchPlan.choices: the orchestrator's,
+// then the factories'.
+func roleIndex(r config.Role) int {
+	if r == config.RoleOrchestrator {
 		return 0
 	}
 	return 1
-}
-
-func roleField(r int) string {
-	if r == 0 {
-		return "orchestrator_type"
-	}
-	return "factories_type"
 }
 
 // launchAttempt launches every node of ap in parallel.
@@ -272,7 +270,7 @@ func joinFailures(failures []nodeFailure) error {
 func attemptOf(ap *launchPlan, failures []nodeFailure) cloud.LaunchAttempt {
 	at := cloud.LaunchAttempt{Zone: ap.subnet.az, Subnet: ap.subnet.id, Market: ap.market.String()}
 	for _, n := range ap.nodes {
-		if n.role == cloud.Orchestrator {
+		if n.file.Role == config.RoleOrchestrator {
 			at.OrchestratorType = n.itype
 		} else {
 			at.FactoriesType = n.itype

@@ -9,6 +9,8 @@ import (
 	awsec2 "github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	awsssm "github.com/aws/aws-sdk-go-v2/service/ssm"
+
+	"github.com/sear-ci/sear/internal/config"
 )
 
 // DLAMIParameterPath is where AWS publishes the ids of its Deep Learning
@@ -119,18 +121,23 @@ func newSSM(cfg aws.Config, region string, t Timing) *awsssm.Client {
 
 // gpuImage finds the newest Deep Learning Base OSS Nvidia Driver GPU AMI
 // (Ubuntu 22.04) for the node's architecture from AWS's public parameter,
-// then DescribeImages for its root device.
-func (a *api) gpuImage(ctx context.Context, ssm *awsssm.Client, field, itype string, t typeInfo) (imageInfo, error) {
+// then DescribeImages for its root device. What stands in the way is put
+// at itype in the cluster file: the type asked for the image.
+func (a *api) gpuImage(ctx context.Context, ssm *awsssm.Client, c *config.Cluster, n config.Node, itype string, t typeInfo) (imageInfo, error) {
+	at := func(format string, args ...any) error {
+		return c.ItemError(n.TypeField, itype, fmt.Sprintf(format, args...))
+	}
+	field := n.AMIField
 	if oldGPUs[t.gpuName] {
-		return imageInfo{}, fmt.Errorf("%s %s has NVIDIA %s GPUs, which the Deep Learning Base OSS Nvidia Driver GPU AMI sear launches GPU nodes from does not support "+
+		return imageInfo{}, at("%s %s has NVIDIA %s GPUs, which the Deep Learning Base OSS Nvidia Driver GPU AMI sear launches GPU nodes from does not support "+
 			"(it supports G4dn, G5, G6, Gr6, G6e, P4d, P5 and later, and G5g): name an AMI with a driver for the %s in %s, or choose a newer instance type",
-			typeFieldOf(field), itype, t.gpuName, t.gpuName, field)
+			n.TypeField, itype, t.gpuName, t.gpuName, field)
 	}
 	name := DLAMIParameter(t.arch)
 	out, err := ssm.GetParameter(ctx, &awsssm.GetParameterInput{Name: aws.String(name)})
 	if isCode(err, "ParameterNotFound") {
-		return imageInfo{}, fmt.Errorf("AWS publishes no Deep Learning Base OSS Nvidia Driver GPU AMI (Ubuntu 22.04) for %s in region %s (no parameter %s) "+
-			"for %s %s; name an AMI with NVIDIA drivers in %s", t.arch, a.region, name, typeFieldOf(field), itype, field)
+		return imageInfo{}, at("AWS publishes no Deep Learning Base OSS Nvidia Driver GPU AMI (Ubuntu 22.04) for %s in region %s (no parameter %s) "+
+			"for %s %s; name an AMI with NVIDIA drivers in %s", t.arch, a.region, name, n.TypeField, itype, field)
 	}
 	if err != nil {
 		return imageInfo{}, explain("find the GPU image for "+itype+" (parameter "+name+")", "ssm:GetParameter", err)
@@ -141,16 +148,8 @@ func (a *api) gpuImage(ctx context.Context, ssm *awsssm.Client, field, itype str
 		return imageInfo{}, explain("look up the GPU image "+id, "ec2:DescribeImages", err)
 	}
 	if err != nil || len(imgs.Images) == 0 {
-		return imageInfo{}, fmt.Errorf("the GPU image %s that parameter %s names does not exist in region %s; name an AMI with NVIDIA drivers in %s", id, name, a.region, field)
+		return imageInfo{}, at("the GPU image %s that parameter %s names for %s %s does not exist in region %s; name an AMI with NVIDIA drivers in %s",
+			id, name, n.TypeField, itype, a.region, field)
 	}
 	return imageOf(imgs.Images[0]), nil
-}
-
-// typeFieldOf is the cluster file field of the instance type that goes with
-// an AMI field.
-func typeFieldOf(amiField string) string {
-	if amiField == "orchestrator_ami" {
-		return "orchestrator_type"
-	}
-	return "factories_type"
 }

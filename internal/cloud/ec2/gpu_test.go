@@ -109,7 +109,7 @@ func TestNamedAMIOnGPUNode(t *testing.T) {
 
 // TestGPUImageFailures: no parameter in the region, and GPUs the OSS
 // driver does not support, are refused before anything is created, naming
-// the field to set.
+// the field to set, at the instance type that asked for the image.
 func TestGPUImageFailures(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {
@@ -117,13 +117,14 @@ func TestGPUImageFailures(t *testing.T) {
 		extra []string
 		prep  func(f *fixture)
 		want  []string
+		at    string
 	}{
 		{"no parameter", []string{"factories_type: g4dn.xlarge"}, func(f *fixture) { f.ssm.SetParameter(ssmworld.DLAMIParameter, "") },
-			[]string{"no Deep Learning Base OSS Nvidia Driver GPU AMI", ssmworld.DLAMIParameter, "factory_ami", "us-east-1"}},
-		{"V100", []string{"factories_type: p3.2xlarge"}, nil, []string{"p3.2xlarge has NVIDIA V100 GPUs", "factory_ami"}},
+			[]string{"no Deep Learning Base OSS Nvidia Driver GPU AMI", ssmworld.DLAMIParameter, "factory_ami", "us-east-1"}, "cluster.yaml:4:1"},
+		{"V100", []string{"factories_type: p3.2xlarge"}, nil, []string{"p3.2xlarge has NVIDIA V100 GPUs", "factory_ami"}, "cluster.yaml:4:1"},
 		{"parameter names a missing image", []string{"orchestrator_type: g5.xlarge"},
 			func(f *fixture) { f.ssm.SetParameter(ssmworld.DLAMIParameter, "ami-0000000000000dead") },
-			[]string{"ami-0000000000000dead", "orchestrator_ami"}},
+			[]string{"ami-0000000000000dead", "orchestrator_ami"}, "cluster.yaml:5:1"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -140,6 +141,7 @@ func TestGPUImageFailures(t *testing.T) {
 					t.Errorf("error lacks %q:\n%v", w, err)
 				}
 			}
+			checkAt(t, err, tt.at)
 			assertNothingCreated(t, f)
 		})
 	}

@@ -24,7 +24,7 @@ func groupInput(spec cloud.Spec, plan *launchPlan) *awsec2.CreateSecurityGroupIn
 		GroupName:         aws.String(name),
 		Description:       aws.String(fmt.Sprintf("sear cluster %s (%s), run %s: SSH from the runner, all traffic within the group", spec.Keys.ID, spec.Cluster.Name, spec.RunID)),
 		VpcId:             aws.String(plan.subnet.vpc),
-		TagSpecifications: tagSpecs(withTags(plan.tags, "Name", name), types.ResourceTypeSecurityGroup),
+		TagSpecifications: tagSpecs(cloud.WithTags(plan.tags, cloud.TagName, name), types.ResourceTypeSecurityGroup),
 	}
 }
 

@@ -10,6 +10,8 @@ import (
 	awsec2 "github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	awsssm "github.com/aws/aws-sdk-go-v2/service/ssm"
+
+	"github.com/sear-ci/sear/internal/config"
 )
 
 // CanonicalOwner is the AWS account that publishes the official Ubuntu
@@ -29,12 +31,13 @@ type imageInfo struct {
 // once.
 type imageCache map[string]imageInfo
 
-// image resolves the AMI of a node: the one the cluster file names in
-// field; for an instance type with NVIDIA GPUs, AWS's newest Deep Learning
+// image resolves the AMI of node n as itype: the one the cluster file
+// names in n.AMIField; for an instance type with NVIDIA GPUs, AWS's newest Deep Learning
 // Base OSS Nvidia Driver GPU AMI (Ubuntu 22.04), which has the drivers
 // Canonical's image lacks (gpuImage); else Canonical's newest Ubuntu 22.04
 // for the instance type's architecture (plan.DefaultAMI).
-func (a *api) image(ctx context.Context, ssm *awsssm.Client, cache imageCache, field, id, itype string, t typeInfo) (imageInfo, error) {
+func (a *api) image(ctx context.Context, ssm *awsssm.Client, cache imageCache, c *config.Cluster, n config.Node, itype string, t typeInfo) (imageInfo, error) {
+	id := n.AMI
 	key := id
 	switch {
 	case key != "":
@@ -50,11 +53,11 @@ func (a *api) image(ctx context.Context, ssm *awsssm.Client, cache imageCache, f
 	var err error
 	switch {
 	case id != "":
-		img, err = a.namedImage(ctx, field, id)
+		img, err = a.namedImage(ctx, c, n.AMIField, id)
 	case t.gpus > 0:
-		img, err = a.gpuImage(ctx, ssm, field, itype, t)
+		img, err = a.gpuImage(ctx, ssm, c, n, itype, t)
 	default:
-		img, err = a.defaultImage(ctx, field, t.arch)
+		img, err = a.defaultImage(ctx, c, n, itype, t.arch)
 	}
 	if err == nil {
 		cache[key] = img
@@ -62,14 +65,14 @@ func (a *api) image(ctx context.Context, ssm *awsssm.Client, cache imageCache, f
 	return img, err
 }
 
-func (a *api) namedImage(ctx context.Context, field, id string) (imageInfo, error) {
+func (a *api) namedImage(ctx context.Context, c *config.Cluster, field, id string) (imageInfo, error) {
 	out, err := a.ec2.DescribeImages(ctx, &awsec2.DescribeImagesInput{ImageIds: []string{id}})
 	if err != nil && !notFound(err) && !isCode(err, "InvalidAMIID.Malformed") {
 		return imageInfo{}, explain("look up "+field+" "+id, "ec2:DescribeImages", err)
 	}
 	if err != nil || len(out.Images) == 0 {
-		return imageInfo{}, fmt.Errorf("%s %q does not exist in region %s, or this account may not use it; AMI ids differ per region, "+
-			"so find the id of this image in %s, or leave %s out to use Canonical's Ubuntu 22.04", field, id, a.region, a.region, field)
+		return imageInfo{}, c.FieldError(field, fmt.Sprintf("%s %q does not exist in region %s, or this account may not use it; AMI ids differ per region, "+
+			"so find the id of this image in %s, or leave %s out to use Canonical's Ubuntu 22.04", field, id, a.region, a.region, field))
 	}
 	return imageOf(out.Images[0]), nil
 }
@@ -84,8 +87,9 @@ func ubuntuName(arch string) string {
 }
 
 // defaultImage finds the newest Ubuntu 22.04 image Canonical publishes in
-// the region for arch.
-func (a *api) defaultImage(ctx context.Context, field, arch string) (imageInfo, error) {
+// the region for arch, itype's. Finding none is put at itype, whose
+// architecture asked for it.
+func (a *api) defaultImage(ctx context.Context, c *config.Cluster, n config.Node, itype, arch string) (imageInfo, error) {
 	out, err := a.ec2.DescribeImages(ctx, &awsec2.DescribeImagesInput{
 		Owners: []string{CanonicalOwner},
 		Filters: []types.Filter{
@@ -106,7 +110,8 @@ func (a *api) defaultImage(ctx context.Context, field, arch string) (imageInfo, 
 		}
 	}
 	if best == nil {
-		return imageInfo{}, fmt.Errorf("no Canonical Ubuntu 22.04 image for %s in region %s; name an AMI with %s", arch, a.region, field)
+		return imageInfo{}, c.ItemError(n.TypeField, itype, fmt.Sprintf("no Canonical Ubuntu 22.04 image for %s (%s %q) in region %s; name an AMI with %s",
+			arch, n.TypeField, itype, a.region, n.AMIField))
 	}
 	return imageOf(*best), nil
 }

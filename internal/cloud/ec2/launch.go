@@ -194,7 +194,7 @@ func runInput(spec cloud.Spec, plan *launchPlan, n nodePlan, groupID string, spo
 			HttpEndpoint: types.InstanceMetadataEndpointStateEnabled,
 		},
 		BlockDeviceMappings: []types.BlockDeviceMapping{rootVolume(c, n.image)},
-		TagSpecifications:   tagSpecs(withTags(plan.tags, "Role", flambeRole(n.role), "Name", n.name), kinds...),
+		TagSpecifications:   tagSpecs(cloud.NodeTags(plan.tags, n.file), kinds...),
 	}
 	if token != "" {
 		in.ClientToken = aws.String(token)
@@ -239,10 +239,7 @@ func spotUnavailable(err error) bool {
 
 // launchAdvice adds what the user can change to a launch failure.
 func launchAdvice(c *config.Cluster, n nodePlan, az string, err error) error {
-	field := "factories_type"
-	if n.role == cloud.Orchestrator {
-		field = "orchestrator_type"
-	}
+	field := n.file.TypeField
 	switch code(err) {
 	case "InsufficientInstanceCapacity", "InsufficientCapacity":
 		return fmt.Errorf("%w; EC2 has no capacity for %s %q in %s right now: try another type, a subnet_id in another zone, or later", err, field, n.itype, az)

@@ -24,11 +24,10 @@ type typeField struct{ field, itype string }
 // choices and alternates, each once per field.
 func instanceTypes(c *config.Cluster) []typeField {
 	var out []typeField
-	for _, t := range c.OrchestratorTypeChoices() {
-		out = append(out, typeField{"orchestrator_type", t})
-	}
-	for _, t := range c.FactoriesTypeChoices() {
-		out = append(out, typeField{"factories_type", t})
+	for _, n := range c.Roles() {
+		for _, t := range n.Types {
+			out = append(out, typeField{n.TypeField, t})
+		}
 	}
 	return out
 }
@@ -41,13 +40,13 @@ func instanceTypes(c *config.Cluster) []typeField {
 // their zones: a type that could never launch is a mistake in the file.
 func (a *api) subnets(ctx context.Context, c *config.Cluster, plan *launchPlan) error {
 	tf := instanceTypes(c)
-	zones, err := a.offeredZones(ctx, tf)
+	zones, err := a.offeredZones(ctx, c, tf)
 	if err != nil {
 		return err
 	}
 	plan.offered = zones
 	if ids := c.Subnets(); len(ids) > 0 {
-		plan.subnets, err = a.namedSubnets(ctx, ids, tf, zones)
+		plan.subnets, err = a.namedSubnets(ctx, c, ids, tf, zones)
 	} else {
 		plan.subnets, err = a.defaultSubnets(ctx, c, tf, zones)
 	}
@@ -57,7 +56,7 @@ func (a *api) subnets(ctx context.Context, c *config.Cluster, plan *launchPlan) 
 // offeredZones asks DescribeInstanceTypeOfferings where each type is
 // offered, and refuses a type offered nowhere in the region (a typo, or a
 // type this region lacks).
-func (a *api) offeredZones(ctx context.Context, tf []typeField) (map[string]map[string]bool, error) {
+func (a *api) offeredZones(ctx context.Context, c *config.Cluster, tf []typeField) (map[string]map[string]bool, error) {
 	var names []string
 	for _, t := range tf {
 		names = append(names, t.itype)
@@ -82,8 +81,8 @@ func (a *api) offeredZones(ctx context.Context, tf []typeField) (map[string]map[
 	}
 	for _, t := range tf {
 		if len(zones[t.itype]) == 0 {
-			return nil, fmt.Errorf("%s %q is not offered in region %s; check the name (`aws ec2 describe-instance-type-offerings --region %s` lists them)",
-				t.field, t.itype, a.region, a.region)
+			return nil, c.ItemError(t.field, t.itype, fmt.Sprintf("%s %q is not offered in region %s; check the name (`aws ec2 describe-instance-type-offerings --region %s` lists them)",
+				t.field, t.itype, a.region, a.region))
 		}
 	}
 	return zones, nil
@@ -91,13 +90,17 @@ func (a *api) offeredZones(ctx context.Context, tf []typeField) (map[string]map[
 
 // namedSubnets looks up subnet_id's subnets, which must all exist and lie
 // in one VPC.
-func (a *api) namedSubnets(ctx context.Context, ids []string, tf []typeField, zones map[string]map[string]bool) ([]subnetInfo, error) {
+func (a *api) namedSubnets(ctx context.Context, c *config.Cluster, ids []string, tf []typeField, zones map[string]map[string]bool) ([]subnetInfo, error) {
 	out, err := a.ec2.DescribeSubnets(ctx, &awsec2.DescribeSubnetsInput{SubnetIds: ids})
 	if notFound(err) || isCode(err, "InvalidSubnetID.Malformed") || (err == nil && len(out.Subnets) < len(ids)) {
 		if len(ids) == 1 {
-			return nil, fmt.Errorf("subnet_id %q does not exist in region %s; check the id and region_name", ids[0], a.region)
+			return nil, c.FieldError("subnet_id", fmt.Sprintf("subnet_id %q does not exist in region %s; check the id and region_name", ids[0], a.region))
 		}
-		return nil, fmt.Errorf("subnet_id lists a subnet that does not exist in region %s (%s); check the ids and region_name", a.region, describeErr(err, ids))
+		msg := fmt.Sprintf("subnet_id lists a subnet that does not exist in region %s (%s); check the ids and region_name", a.region, describeErr(err, ids))
+		if err == nil {
+			return nil, c.ItemError("subnet_id", missingSubnet(ids, out.Subnets), msg)
+		}
+		return nil, c.FieldError("subnet_id", msg)
 	}
 	if err != nil {
 		return nil, explain("look up subnet_id "+strings.Join(ids, ", "), "ec2:DescribeSubnets", err)
@@ -110,8 +113,8 @@ func (a *api) namedSubnets(ctx context.Context, ids []string, tf []typeField, zo
 	for _, id := range ids {
 		sn := byID[id]
 		if sn.vpc != byID[ids[0]].vpc {
-			return nil, fmt.Errorf("subnet_id lists %s in %s and %s in %s; list subnets of one VPC, since the run's security group is made in one",
-				ids[0], byID[ids[0]].vpc, id, sn.vpc)
+			return nil, c.ItemError("subnet_id", id, fmt.Sprintf("subnet_id lists %s in %s and %s in %s; list subnets of one VPC, since the run's security group is made in one",
+				ids[0], byID[ids[0]].vpc, id, sn.vpc))
 		}
 		subnets = append(subnets, sn)
 	}
@@ -126,13 +129,23 @@ func (a *api) namedSubnets(ctx context.Context, ids []string, tf []typeField, zo
 			continue
 		}
 		if len(subnets) == 1 {
-			return nil, fmt.Errorf("%s %q is not offered in %s, the zone of subnet_id %q; it is offered in %s: choose a subnet_id there, or another type",
-				t.field, t.itype, subnets[0].az, subnets[0].id, strings.Join(sortedKeys(zones[t.itype]), ", "))
+			return nil, c.ItemError(t.field, t.itype, fmt.Sprintf("%s %q is not offered in %s, the zone of subnet_id %q; it is offered in %s: choose a subnet_id there, or another type",
+				t.field, t.itype, subnets[0].az, subnets[0].id, strings.Join(sortedKeys(zones[t.itype]), ", ")))
 		}
-		return nil, fmt.Errorf("%s %q is not offered in any zone of subnet_id (%s); it is offered in %s: add a subnet there to subnet_id, or remove the type",
-			t.field, t.itype, strings.Join(subnetZones(subnets), ", "), strings.Join(sortedKeys(zones[t.itype]), ", "))
+		return nil, c.ItemError(t.field, t.itype, fmt.Sprintf("%s %q is not offered in any zone of subnet_id (%s); it is offered in %s: add a subnet there to subnet_id, or remove the type",
+			t.field, t.itype, strings.Join(subnetZones(subnets), ", "), strings.Join(sortedKeys(zones[t.itype]), ", ")))
 	}
 	return subnets, nil
+}
+
+// missingSubnet is the first of ids that DescribeSubnets did not return.
+func missingSubnet(ids []string, found []types.Subnet) string {
+	for _, id := range ids {
+		if !slices.ContainsFunc(found, func(s types.Subnet) bool { return aws.ToString(s.SubnetId) == id }) {
+			return id
+		}
+	}
+	return ""
 }
 
 // describeErr names the ids DescribeSubnets did not find.
@@ -161,7 +174,8 @@ func (a *api) defaultSubnets(ctx context.Context, c *config.Cluster, tf []typeFi
 		return nil, explain("find the default subnets", "ec2:DescribeSubnets", err)
 	}
 	if len(out.Subnets) == 0 {
-		return nil, fmt.Errorf("region %s has no default VPC; set subnet_id in the cluster file to a subnet whose instances get a public address (or set use_private_ip)", a.region)
+		// On the file as a whole: the fix is a field it does not give yet.
+		return nil, c.FieldError("subnet_id", fmt.Sprintf("region %s has no default VPC; set subnet_id in the cluster file to a subnet whose instances get a public address (or set use_private_ip)", a.region))
 	}
 	subnets := make([]subnetInfo, len(out.Subnets))
 	for i, s := range out.Subnets {
@@ -175,8 +189,8 @@ func (a *api) defaultSubnets(ctx context.Context, c *config.Cluster, tf []typeFi
 		}
 	}
 	if len(usable) == 0 {
-		return nil, fmt.Errorf("no zone of region %s with a default subnet offers all of %s; set subnet_id to a subnet in a zone that does",
-			a.region, describeTypes(tf))
+		return nil, c.FieldError("subnet_id", fmt.Sprintf("no zone of region %s with a default subnet offers all of %s; set subnet_id to a subnet in a zone that does",
+			a.region, describeTypes(tf)))
 	}
 	return usable, nil
 }
@@ -184,8 +198,8 @@ func (a *api) defaultSubnets(ctx context.Context, c *config.Cluster, tf []typeFi
 // offersEachRole reports whether az offers one of the orchestrator's types
 // and one of the factories'.
 func offersEachRole(c *config.Cluster, zones map[string]map[string]bool, az string) bool {
-	for _, list := range [][]string{c.OrchestratorTypeChoices(), c.FactoriesTypeChoices()} {
-		if len(list) > 0 && !slices.ContainsFunc(list, func(t string) bool { return zones[t][az] }) {
+	for _, n := range c.Roles() {
+		if len(n.Types) > 0 && !slices.ContainsFunc(n.Types, func(t string) bool { return zones[t][az] }) {
 			return false
 		}
 	}
@@ -216,7 +230,7 @@ func sortedKeys(m map[string]bool) []string {
 // namedGroup resolves the cluster file's security_group, an id (Flambé
 // passes it to SecurityGroupIds) or a name in the subnet's VPC. It must be
 // in the subnet's VPC, or RunInstances refuses the pair.
-func (a *api) namedGroup(ctx context.Context, group, vpc string) (string, error) {
+func (a *api) namedGroup(ctx context.Context, c *config.Cluster, group, vpc string) (string, error) {
 	in := &awsec2.DescribeSecurityGroupsInput{GroupIds: []string{group}}
 	if !strings.HasPrefix(group, "sg-") {
 		in = &awsec2.DescribeSecurityGroupsInput{Filters: []types.Filter{
@@ -226,14 +240,14 @@ func (a *api) namedGroup(ctx context.Context, group, vpc string) (string, error)
 	}
 	out, err := a.ec2.DescribeSecurityGroups(ctx, in)
 	if notFound(err) || isCode(err, "InvalidGroupId.Malformed") || (err == nil && len(out.SecurityGroups) == 0) {
-		return "", fmt.Errorf("security_group %q does not exist in VPC %s of region %s; name an existing group, or leave security_group out and sear makes one per run", group, vpc, a.region)
+		return "", c.FieldError("security_group", fmt.Sprintf("security_group %q does not exist in VPC %s of region %s; name an existing group, or leave security_group out and sear makes one per run", group, vpc, a.region))
 	}
 	if err != nil {
 		return "", explain("look up security_group "+group, "ec2:DescribeSecurityGroups", err)
 	}
 	g := out.SecurityGroups[0]
 	if v := aws.ToString(g.VpcId); v != vpc {
-		return "", fmt.Errorf("security_group %q is in VPC %s, but the nodes' subnet is in VPC %s; they must be in the same VPC", group, v, vpc)
+		return "", c.FieldError("security_group", fmt.Sprintf("security_group %q is in VPC %s, but the nodes' subnet is in VPC %s; they must be in the same VPC", group, v, vpc))
 	}
 	return aws.ToString(g.GroupId), nil
 }

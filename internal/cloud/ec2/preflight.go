@@ -15,6 +15,9 @@ import (
 
 // nodePlan is one node's launch, as preflight prepared it.
 type nodePlan struct {
+	// file is the node as the cluster file describes it; rank, role and
+	// name are its, in the forms cloud.Node takes.
+	file     config.Node
 	rank     int
 	role     cloud.Role
 	name     string // Flambé's: <cluster>_orchestrator, <cluster>_factory_<rank>
@@ -22,6 +25,10 @@ type nodePlan struct {
 	gpus     int // NVIDIA GPUs of itype, for SEAR_GPUS
 	image    imageInfo
 	userData string // base64, as RunInstances takes it
+}
+
+func newNodePlan(n config.Node, userData string) nodePlan {
+	return nodePlan{rank: n.Rank, role: cloud.Role(n.Role), name: n.Name, file: n, userData: userData}
 }
 
 // launchPlan is everything Launch needs, checked before anything costs
@@ -87,7 +94,7 @@ func (p *Provider) preflight(ctx context.Context, a *api, spec cloud.Spec) (*lau
 	}
 	var err error
 	if c.SecurityGroup != "" {
-		plan.group, err = a.namedGroup(ctx, c.SecurityGroup, plan.subnet.vpc)
+		plan.group, err = a.namedGroup(ctx, c, c.SecurityGroup, plan.subnet.vpc)
 	} else {
 		plan.ssh, err = sshSource(ctx, c, p.opts.HTTPClient, p.opts.CheckIPURL)
 	}
@@ -122,9 +129,9 @@ func checkSpec(spec cloud.Spec, now time.Time) error {
 	case !spec.ExpiresAt.After(now):
 		return fmt.Errorf("launch: expiry %s is not in the future", spec.ExpiresAt.UTC().Format(time.RFC3339))
 	case c.OrchestratorType == "":
-		return errors.New("orchestrator_type is empty; name an instance type such as t3.large")
+		return c.FieldError("orchestrator_type", "orchestrator_type is empty; name an instance type such as t3.large")
 	case c.FactoriesNum > 0 && c.FactoriesType == "":
-		return errors.New("factories_type is empty; name an instance type such as g5.xlarge")
+		return c.FieldError("factories_type", "factories_type is empty; name an instance type such as g5.xlarge")
 	}
 	return checkTagCount(spec)
 }
@@ -136,88 +143,82 @@ func checkSpec(spec cloud.Spec, now time.Time) error {
 func (a *api) nodePlans(ctx context.Context, spec cloud.Spec, ssm *awsssm.Client, plan *launchPlan) error {
 	c := spec.Cluster
 	images := imageCache{}
-	orch, fact := c.OrchestratorTypeChoices(), c.FactoriesTypeChoices()
-	infos, err := a.typeInfos(ctx, append(append([]string(nil), orch...), fact...)...)
+	var all []string
+	for _, n := range c.Roles() {
+		all = append(all, n.Types...)
+	}
+	infos, err := a.typeInfos(ctx, all...)
 	if err != nil {
 		return err
 	}
-	for role, list := range [2][]string{orch, fact} {
-		field, ami := "orchestrator_ami", c.OrchestratorAMI
-		if role == 1 {
-			field, ami = "factory_ami", c.FactoryAMI
-		}
-		for _, itype := range list {
-			img, err := a.image(ctx, ssm, images, field, ami, itype, infos[itype])
+	for _, n := range c.Roles() {
+		for _, itype := range n.Types {
+			img, err := a.image(ctx, ssm, images, c, n, itype, infos[itype])
 			if err != nil {
 				return err
 			}
-			if err := checkArchitecture(field, img, itype, infos[itype], len(list) > 1); err != nil {
+			if err := checkArchitecture(c, n, img, itype, infos[itype]); err != nil {
 				return err
 			}
-			if err := checkVolume(c, field, img); err != nil {
+			if err := checkVolume(c, n, img); err != nil {
 				return err
 			}
-			plan.choices[role] = append(plan.choices[role], typeChoice{itype: itype, gpus: infos[itype].gpus, image: img})
+			r := roleIndex(n.Role)
+			plan.choices[r] = append(plan.choices[r], typeChoice{itype: itype, gpus: infos[itype].gpus, image: img})
 		}
 	}
 	plan.userData = make([]string, c.Nodes())
 	for rank := range plan.userData {
 		if plan.userData[rank], err = userData(spec, rank); err != nil {
-			return fmt.Errorf("user data for %s: %w", nodeName(c, rank), err)
+			return fmt.Errorf("user data for %s: %w", c.Node(rank).Name, err)
 		}
 	}
-	plan.nodes = plan.nodesFor(c, 0, 0)
+	plan.nodes = plan.nodesFor(c, [2]int{})
 	return nil
 }
 
-// nodesFor are the nodes of the cluster with the orchestrator's choice oi
-// and the factories' choice fi.
-func (plan *launchPlan) nodesFor(c *config.Cluster, oi, fi int) []nodePlan {
+// nodesFor are the nodes of the cluster with each role's choice idx.
+func (plan *launchPlan) nodesFor(c *config.Cluster, idx [2]int) []nodePlan {
 	out := make([]nodePlan, c.Nodes())
 	for rank := range out {
-		n := nodePlan{rank: rank, role: cloud.Factory, name: nodeName(c, rank), userData: plan.userData[rank]}
-		t := typeChoice{}
-		if rank == 0 {
-			n.role, t = cloud.Orchestrator, plan.choices[0][oi]
-		} else {
-			t = plan.choices[1][fi]
-		}
+		n := newNodePlan(c.Node(rank), plan.userData[rank])
+		r := roleIndex(n.file.Role)
+		t := plan.choices[r][idx[r]]
 		n.itype, n.gpus, n.image = t.itype, t.gpus, t.image
 		out[rank] = n
 	}
 	return out
 }
 
-// nodeName is Flambé's name of the node of a rank.
-func nodeName(c *config.Cluster, rank int) string {
-	if rank == 0 {
-		return c.Name + "_orchestrator"
-	}
-	return fmt.Sprintf("%s_factory_%d", c.Name, rank)
-}
-
 // checkArchitecture refuses a named AMI of another architecture than an
 // instance type it would launch as, which RunInstances refuses with
-// InvalidParameterValue only once the failover reaches that type.
-func checkArchitecture(field string, img imageInfo, itype string, t typeInfo, alternates bool) error {
+// InvalidParameterValue only once the failover reaches that type. It
+// points at the AMI, or, when the node has alternates, at the type.
+func checkArchitecture(c *config.Cluster, n config.Node, img imageInfo, itype string, t typeInfo) error {
 	if img.arch == "" || t.arch == "" || img.arch == t.arch {
 		return nil
 	}
-	fix := "choose a type of the image's architecture, or leave " + field + " out and sear picks an image per type"
-	if alternates {
-		fix = "list types of one architecture in " + typeFieldOf(field) + ", or leave " + field + " out and sear picks an image per type"
+	msg := fmt.Sprintf("%s %s is an %s image, but %s %q is %s: ", n.AMIField, img.id, img.arch, n.TypeField, itype, t.arch)
+	if len(n.Types) > 1 {
+		return c.ItemError(n.TypeField, itype, msg+"list types of one architecture in "+n.TypeField+", or leave "+n.AMIField+" out and sear picks an image per type")
 	}
-	return fmt.Errorf("%s %s is an %s image, but %s %q is %s: %s", field, img.id, img.arch, typeFieldOf(field), itype, t.arch, fix)
+	return c.FieldError(n.AMIField, msg+"choose a type of the image's architecture, or leave "+n.AMIField+" out and sear picks an image per type")
 }
 
 // checkVolume refuses a root volume smaller than the image's snapshot,
-// which RunInstances would refuse with InvalidBlockDeviceMapping.
-func checkVolume(c *config.Cluster, field string, img imageInfo) error {
-	if img.rootSize > 0 && c.VolumeSize < int(img.rootSize) {
-		return fmt.Errorf("volume_size %d GiB is smaller than the %d GiB root snapshot of %s (%s); give volume_size %d or more",
-			c.VolumeSize, img.rootSize, img.id, field, img.rootSize)
+// which RunInstances would refuse with InvalidBlockDeviceMapping. It
+// points at volume_size, or at the image when volume_size is sear's
+// default.
+func checkVolume(c *config.Cluster, n config.Node, img imageInfo) error {
+	if img.rootSize == 0 || c.VolumeSize >= int(img.rootSize) {
+		return nil
 	}
-	return nil
+	field := "volume_size"
+	if _, ok := c.Set[field]; !ok {
+		field = n.AMIField
+	}
+	return c.FieldError(field, fmt.Sprintf("volume_size %d GiB is smaller than the %d GiB root snapshot of %s (%s); give volume_size %d or more",
+		c.VolumeSize, img.rootSize, img.id, n.AMIField, img.rootSize))
 }
 
 // userData is the node's #cloud-config, encoded for RunInstances. It

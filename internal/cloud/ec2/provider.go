@@ -229,12 +229,13 @@ func logf(w io.Writer, format string, args ...any) {
 // terminated: what a teardown still has to terminate.
 var stillLive = []string{"pending", "running", "shutting-down", "stopping", "stopped"}
 
-// The tag keys sear searches by (docs/design.md, "Tags").
+// The tag keys sear searches by (docs/design.md, "Tags"), short names of
+// package cloud's for teardown and sweep.
 const (
-	tagClusterID  = "sear:cluster-id"
-	tagRunID      = "sear:run-id"
-	tagRepository = "sear:repository"
-	tagExpiresAt  = "sear:expires-at"
+	tagClusterID  = cloud.TagClusterID
+	tagRunID      = cloud.TagRunID
+	tagRepository = cloud.TagRepository
+	tagExpiresAt  = cloud.TagExpiresAt
 )
 
 // withContextTimeout bounds ctx by d when d is positive.

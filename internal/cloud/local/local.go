@@ -70,10 +70,8 @@ func (p *Provider) Launch(ctx context.Context, spec cloud.Spec) ([]cloud.Node, e
 }
 
 func (p *Provider) start(spec cloud.Spec, rank int, kn *keys.Node, base, username string) (cloud.Node, error) {
-	role, name := cloud.Factory, fmt.Sprintf("%s_factory_%d", spec.Cluster.Name, rank)
-	if rank == 0 {
-		role, name = cloud.Orchestrator, spec.Cluster.Name+"_orchestrator"
-	}
+	cn := spec.Cluster.Node(rank)
+	role, name := cloud.Role(cn.Role), cn.Name
 	dir := filepath.Join(base, name)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return cloud.Node{}, fmt.Errorf("local node %s: %w", name, err)
