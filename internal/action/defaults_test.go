@@ -30,7 +30,7 @@ func TestMaxOutputDefaultsMatchTheRun(t *testing.T) {
 		"INPUT_RUNNABLE": "r.yaml", "INPUT_CLUSTER": "c.yaml",
 		"INPUT_MAX-OUTPUT-BYTES": a.Inputs["max-output-bytes"].Default, "INPUT_MAX-OUTPUT-FILES": a.Inputs["max-output-files"].Default,
 	}
-	in, err := action.ReadInputs(func(k string) string { return vars[k] })
+	in, err := action.ReadStepInputs(func(k string) string { return vars[k] })
 	if err != nil || in.MaxOutputBytes != run.DefaultMaxOutputBytes || in.MaxOutputFiles != run.DefaultMaxOutputFiles {
 		t.Errorf("action.yml's defaults read as %d bytes and %d files (%v); the run's are %d and %d",
 			in.MaxOutputBytes, in.MaxOutputFiles, err, run.DefaultMaxOutputBytes, run.DefaultMaxOutputFiles)

@@ -16,8 +16,8 @@ import (
 // Getenv reads an environment variable.
 type Getenv = func(string) string
 
-// Inputs are the step's `with:` values, as action.yml declares them.
-type Inputs struct {
+// StepInputs are the step's `with:` values, as action.yml declares them.
+type StepInputs struct {
 	Runnable, Cluster string // relative to WorkingDirectory
 	// Secrets is a JSON object of secrets; masked before anything else.
 	Secrets        string
@@ -68,10 +68,10 @@ func input(getenv Getenv, name string) string {
 	return strings.TrimSpace(getenv("INPUT_" + strings.ToUpper(strings.ReplaceAll(name, " ", "_"))))
 }
 
-// ReadInputs reads and checks every input, and reports all problems at
+// ReadStepInputs reads and checks every input, and reports all problems at
 // once as an *InputError.
-func ReadInputs(getenv Getenv) (Inputs, error) {
-	var in Inputs
+func ReadStepInputs(getenv Getenv) (StepInputs, error) {
+	var in StepInputs
 	var problems []string
 	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
 

@@ -29,14 +29,14 @@ func TestOutputDirRefusals(t *testing.T) {
 		"../x": "leaves the workspace", "a/../../b": "leaves the workspace", "..": "leaves the workspace",
 		"/abs": "give a path relative to the workspace", "/github/workspace/out": "give a path relative to the workspace",
 	} {
-		_, err := ReadInputs(inputsEnv(map[string]string{"output-dir": dir}))
+		_, err := ReadStepInputs(inputsEnv(map[string]string{"output-dir": dir}))
 		var ie *InputError
 		if !errors.As(err, &ie) || len(ie.Problems) != 1 || !strings.Contains(ie.Problems[0], "`output-dir`") || !strings.Contains(ie.Problems[0], want) {
 			t.Errorf("output-dir %q: %v, want a problem that says %q", dir, err, want)
 		}
 	}
 	for dir, want := range map[string]string{"": "sear-output", "./results/": "results", "out/.github": "out/.github", "a/.gitignore": "a/.gitignore", "x.git": "x.git"} {
-		in, err := ReadInputs(inputsEnv(map[string]string{"output-dir": dir}))
+		in, err := ReadStepInputs(inputsEnv(map[string]string{"output-dir": dir}))
 		if err != nil || in.OutputDir != want {
 			t.Errorf("output-dir %q: %q, %v; want %q", dir, in.OutputDir, err, want)
 		}
@@ -48,17 +48,17 @@ func TestMaxOutputInputs(t *testing.T) {
 	for s, want := range map[string]int64{
 		"500MB": 500e6, "2GiB": 2 << 30, "1073741824": 1 << 30, "1.5 GB": 1.5e9, "10kib": 10240, "7B": 7, "1TiB": 1 << 40,
 	} {
-		in, err := ReadInputs(inputsEnv(map[string]string{"max-output-bytes": s}))
+		in, err := ReadStepInputs(inputsEnv(map[string]string{"max-output-bytes": s}))
 		if err != nil || in.MaxOutputBytes != want {
 			t.Errorf("max-output-bytes %q: %d, %v; want %d", s, in.MaxOutputBytes, err, want)
 		}
 	}
-	in, err := ReadInputs(inputsEnv(map[string]string{"max-output-files": "250"}))
+	in, err := ReadStepInputs(inputsEnv(map[string]string{"max-output-files": "250"}))
 	if err != nil || in.MaxOutputFiles != 250 || in.MaxOutputBytes != 0 {
 		t.Errorf("%+v, %v", in, err)
 	}
 	// Every problem at once, each naming its input and the fix.
-	_, err = ReadInputs(inputsEnv(map[string]string{"max-output-bytes": "2 gigs", "max-output-files": "-3", "output-dir": ".git"}))
+	_, err = ReadStepInputs(inputsEnv(map[string]string{"max-output-bytes": "2 gigs", "max-output-files": "-3", "output-dir": ".git"}))
 	var ie *InputError
 	if !errors.As(err, &ie) || len(ie.Problems) != 3 {
 		t.Fatalf("err %v, want three problems", err)
@@ -81,13 +81,13 @@ func TestMaxOutputInputs(t *testing.T) {
 func TestMaxCostInput(t *testing.T) {
 	t.Parallel()
 	for s, want := range map[string]float64{"": 0, "25": 25, "7.50": 7.5, "0.3": 0.3} {
-		in, err := ReadInputs(inputsEnv(map[string]string{"max-cost": s}))
+		in, err := ReadStepInputs(inputsEnv(map[string]string{"max-cost": s}))
 		if err != nil || in.MaxCost != want {
 			t.Errorf("max-cost %q: %v, %v; want %v", s, in.MaxCost, err, want)
 		}
 	}
 	for _, s := range []string{"$25", "25 USD", "0", "-4", "NaN", "Inf", "2000000", "twenty"} {
-		_, err := ReadInputs(inputsEnv(map[string]string{"max-cost": s}))
+		_, err := ReadStepInputs(inputsEnv(map[string]string{"max-cost": s}))
 		var ie *InputError
 		if !errors.As(err, &ie) || len(ie.Problems) != 1 || !strings.Contains(ie.Problems[0], "`max-cost` is \""+s+"\"; give a positive number of US dollars, without a currency sign") {
 			t.Errorf("max-cost %q: %v", s, err)

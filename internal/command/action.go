@@ -67,7 +67,7 @@ func fenced(s streams, log *action.Log) streams {
 type actionStep struct {
 	s         streams
 	log       *action.Log
-	in        action.Inputs
+	in        action.StepInputs
 	event     action.Event
 	secrets   *secrets.File
 	workspace string
@@ -79,7 +79,7 @@ type actionStep struct {
 // prepare reads the inputs, the secrets and the event, masking the
 // secrets before anything else is printed. Every problem is reported.
 func (a *actionStep) prepare() bool {
-	in, err := action.ReadInputs(a.s.env)
+	in, err := action.ReadStepInputs(a.s.env)
 	a.in = in
 	var problems []string
 	if err != nil {
@@ -184,7 +184,7 @@ func (a *actionStep) run(ctx context.Context) int {
 // load reads the runnable and the cluster files, with the inputs that
 // override them. Its errors name the files as the repository does, which
 // is what puts an annotation on the pull request's diff.
-func (a *actionStep) load() (*inputs, []report.ConfigError) {
+func (a *actionStep) load() (*loadedFiles, []report.ConfigError) {
 	abs := func(p string) string { return filepath.Join(a.workspace, filepath.FromSlash(p)) }
 	if out := a.outsideWorkspace(a.runnable, a.cluster); len(out) > 0 {
 		return nil, out
@@ -221,7 +221,7 @@ func (a *actionStep) load() (*inputs, []report.ConfigError) {
 		end()
 		return nil, configErrors(err, a.workspace)
 	}
-	return &inputs{runnable: r, cluster: c, secrets: a.secrets}, nil
+	return &loadedFiles{runnable: r, cluster: c, secrets: a.secrets}, nil
 }
 
 // outsideWorkspace refuses a configuration file that is, or lies under, a

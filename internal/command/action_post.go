@@ -30,7 +30,7 @@ func runActionPost(ctx context.Context, s streams) int {
 		fmt.Fprintln(s.stdout, "sear: the main step launched nothing in AWS; nothing to sweep")
 		return ExitOK
 	}
-	in, _ := action.ReadInputs(s.env) // the main step reported any problem
+	in, _ := action.ReadStepInputs(s.env) // the main step reported any problem
 	a := awsFlags{roleARN: in.RoleARN, region: state.Region, duration: in.RoleDuration, mask: func(v string) { log.Mask([]string{v}) }}
 	if a.region == "" {
 		a.region = in.Region

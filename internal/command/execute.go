@@ -21,7 +21,7 @@ const logTailLines = 500
 // that follows the phases, and the job's log tail.
 type execution struct {
 	s       streams
-	loaded  *inputs
+	loaded  *loadedFiles
 	out     *redact.Writer
 	tail    *logTail
 	tracker *tracker
@@ -53,7 +53,7 @@ type execution struct {
 
 // newExecution masks the secrets in everything written to stdout from
 // now on and starts the report of runnable name.
-func newExecution(s streams, loaded *inputs, stdout io.Writer, name string) *execution {
+func newExecution(s streams, loaded *loadedFiles, stdout io.Writer, name string) *execution {
 	var mask []string
 	if loaded.secrets != nil {
 		mask = loaded.secrets.Mask

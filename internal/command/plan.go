@@ -17,8 +17,9 @@ import (
 	"github.com/sear-ci/sear/internal/secrets"
 )
 
-// inputs are the validated files a plan or a run starts from.
-type inputs struct {
+// loadedFiles are the validated files a plan or a run starts from: the
+// runnable, the cluster and the secrets.
+type loadedFiles struct {
 	runnable *config.Runnable
 	cluster  *config.Cluster
 	secrets  *secrets.File
@@ -42,7 +43,7 @@ func (f *inputFlags) register(fs *flag.FlagSet) {
 
 // parse parses a plan's or a run's flags, which must name both files,
 // and loads the inputs. It returns false with the status to exit with.
-func (f *inputFlags) parse(fs *flag.FlagSet, s streams, args []string) (*inputs, int, bool) {
+func (f *inputFlags) parse(fs *flag.FlagSet, s streams, args []string) (*loadedFiles, int, bool) {
 	if code, ok := parseFlags(fs, s, args); !ok {
 		return nil, code, false
 	}
@@ -58,8 +59,8 @@ func (f *inputFlags) parse(fs *flag.FlagSet, s streams, args []string) (*inputs,
 
 // load validates every input before anything else happens, and reports
 // the problems of all files together.
-func (f *inputFlags) load(s streams) (*inputs, bool) {
-	in := &inputs{}
+func (f *inputFlags) load(s streams) (*loadedFiles, bool) {
+	in := &loadedFiles{}
 	r, c, problems := loadConfig(f.runnable, f.cluster)
 	in.runnable, in.cluster = r, c
 	if f.secretsJSON != "" {
@@ -292,7 +293,7 @@ func runPlan(_ context.Context, s streams, args []string) int {
 	return ExitOK
 }
 
-func secretsShape(in *inputs) *plan.Secrets {
+func secretsShape(in *loadedFiles) *plan.Secrets {
 	if in.secrets == nil {
 		return nil
 	}
