@@ -25,6 +25,8 @@ func (w *World) Env() []string {
 		"AWS_ENDPOINT_URL_SSM=" + w.urls.SSM,
 		// So is Service Quotas: its SDK ID "Service Quotas" makes the variable's suffix.
 		"AWS_ENDPOINT_URL_SERVICE_QUOTAS=" + w.urls.ServiceQuotas,
+		// And the Price List API (SDK ID "Pricing").
+		"AWS_ENDPOINT_URL_PRICING=" + w.urls.Pricing,
 		"AWS_EC2_METADATA_DISABLED=true",
 	}
 	if c := s.StaticCredentials; c != nil {

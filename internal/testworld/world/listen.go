@@ -52,6 +52,7 @@ func (w *World) listen(ctx context.Context) error {
 	}
 	w.urls.SSM = w.urls.EC2
 	w.urls.ServiceQuotas = w.urls.EC2
+	w.urls.Pricing = w.urls.EC2
 	return nil
 }
 
@@ -108,10 +109,10 @@ func (s *service) closeListeners() error {
 
 // handlers are the services' handlers, in the order listen opened their listeners.
 func (w *World) handlers() []http.Handler {
-	// SSM and Service Quotas share EC2's listener, told apart by X-Amz-Target, so that the ports
-	// stay one per --port-base slot and one endpoint serves a client that has a single
-	// AWS_ENDPOINT_URL.
-	ec2 := w.quotas.Alongside(w.ssm.Alongside(w.ec2))
+	// SSM, Service Quotas and the Price List API share EC2's listener, told apart by
+	// X-Amz-Target, so that the ports stay one per --port-base slot and one endpoint serves a
+	// client that has a single AWS_ENDPOINT_URL.
+	ec2 := w.pricing.Alongside(w.quotas.Alongside(w.ssm.Alongside(w.ec2)))
 	return []http.Handler{w.issuer.Handler(), w.sts, ec2, w.github, http.HandlerFunc(serveCheckIP), w.controlHandler()}
 }
 

@@ -5,6 +5,7 @@ import (
 
 	"github.com/sear-ci/sear/internal/testworld/fakeec2"
 	"github.com/sear-ci/sear/internal/testworld/fakegithub"
+	"github.com/sear-ci/sear/internal/testworld/pricing"
 	"github.com/sear-ci/sear/internal/testworld/servicequotas"
 )
 
@@ -55,6 +56,8 @@ type Calls struct {
 	GitHub []fakegithub.Call `json:"github"`
 	// ServiceQuotas are the GetServiceQuota calls.
 	ServiceQuotas []servicequotas.Call `json:"servicequotas"`
+	// Pricing are the Price List API's GetProducts calls.
+	Pricing []pricing.Call `json:"pricing"`
 }
 
 // STSCall is one STS call. The STS emulator never keeps the web identity token.
@@ -86,6 +89,7 @@ func (w *World) State() State {
 	st.Calls.EC2 = nonNil(st.Calls.EC2)
 	st.Calls.GitHub = nonNil(st.Calls.GitHub)
 	st.Calls.ServiceQuotas = nonNil(w.quotas.Calls())
+	st.Calls.Pricing = nonNil(w.pricing.Calls())
 	st.Credentials = []Credential{}
 	now := time.Now()
 	for _, c := range w.sts.Calls() {

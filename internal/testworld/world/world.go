@@ -13,14 +13,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/netip"
+	"slices"
 	"sync"
 	"time"
 
+	"github.com/sear-ci/sear/internal/report"
 	"github.com/sear-ci/sear/internal/testworld/fakeec2"
 	"github.com/sear-ci/sear/internal/testworld/fakegithub"
 	"github.com/sear-ci/sear/internal/testworld/imds"
 	"github.com/sear-ci/sear/internal/testworld/oidc"
+	"github.com/sear-ci/sear/internal/testworld/pricing"
 	"github.com/sear-ci/sear/internal/testworld/servicequotas"
 	"github.com/sear-ci/sear/internal/testworld/ssm"
 	"github.com/sear-ci/sear/internal/testworld/sts"
@@ -77,10 +81,10 @@ type Ports struct {
 	OIDC, STS, EC2, GitHub, CheckIP, Control int
 }
 
-// URLs are the base URLs of the world's services. SSM and ServiceQuotas are EC2's URL: they
-// share its listener (see [ssm.Server.Alongside]).
+// URLs are the base URLs of the world's services. SSM, ServiceQuotas and Pricing are EC2's URL:
+// they share its listener (see [awsjson.Route]).
 type URLs struct {
-	OIDC, STS, EC2, SSM, ServiceQuotas, GitHub, CheckIP, Control string
+	OIDC, STS, EC2, SSM, ServiceQuotas, Pricing, GitHub, CheckIP, Control string
 }
 
 // World is a running test world. Its methods are safe for concurrent use.
@@ -93,6 +97,7 @@ type World struct {
 	ec2     *fakeec2.Server
 	ssm     *ssm.Server
 	quotas  *servicequotas.Server
+	pricing *pricing.Server
 	github  *fakegithub.Server
 	backend fakeec2.Backend // the caller's backend, nil for memory
 	boot    *bootDelayer
@@ -161,6 +166,11 @@ func (w *World) build() error {
 	// credentials, and names the assumed role in its AccessDeniedException as AWS does.
 	w.quotas = servicequotas.New(servicequotas.Options{Region: w.opts.Region, Credentials: w.sts,
 		Account: seedAccount, Principal: w.principal})
+	// The Price List API holds, for every region and type of sear's offline table, the table's
+	// price, until a test sets another (Pricing().SetPrice) to tell live prices from the table's.
+	// Its endpoint is us-east-1's whatever the world's region: the Query API has endpoints in
+	// three regions only and prices all regions from each.
+	w.pricing = pricing.New(pricing.Options{Region: "us-east-1", Credentials: w.sts, Instances: tablePrices()})
 	if r, ok := w.backend.(exitReporter); ok {
 		r.SetExitHandler(w.ec2.InstanceExited)
 	}
@@ -231,6 +241,21 @@ func (w *World) SSM() *ssm.Server { return w.ssm }
 // ServiceQuotas is the Service Quotas emulator (GetServiceQuota on EC2's vCPU quotas), for tests
 // that change the quotas or inspect the calls.
 func (w *World) ServiceQuotas() *servicequotas.Server { return w.quotas }
+
+// Pricing is the Price List Query API emulator, for tests that set a price or inspect the calls.
+func (w *World) Pricing() *pricing.Server { return w.pricing }
+
+// tablePrices are the products of sear's offline price table, every region.
+func tablePrices() []pricing.Instance {
+	var out []pricing.Instance
+	for _, region := range report.PriceRegions() {
+		t, _ := report.PricesIn(region)
+		for _, typ := range slices.Sorted(maps.Keys(t.OnDemand)) {
+			out = append(out, pricing.Instance{Region: region, Location: t.Location, Type: typ, HourlyUSD: t.OnDemand[typ]})
+		}
+	}
+	return out
+}
 
 // GitHub is the GitHub emulator, for tests that add repositories, tokens or pull requests.
 func (w *World) GitHub() *fakegithub.Server { return w.github }
