@@ -182,3 +182,47 @@ func TestRunRefusesOverBudget(t *testing.T) {
 		t.Errorf("%d EC2 calls for a run refused over budget", n)
 	}
 }
+
+// TestActionLivePrices: with live_prices, the run prices the cluster again
+// with the Price List API once it has the role's credentials. A price
+// there that puts the worst case over max_cost (which the offline table's
+// does not) refuses the run before anything is launched or created, with
+// the live source named; a role that may not read prices gets a warning
+// naming pricing:GetProducts, and the run goes on at the table's prices.
+func TestActionLivePrices(t *testing.T) {
+	t.Parallel()
+	w := world.StartForTest(t, world.Options{BootDelay: time.Hour})
+	loc := "US East (N. Virginia)"
+	w.Pricing().SetPrice("us-east-1", loc, "g5.12xlarge", 50)
+
+	ws := workspace(t, "print('never runs')\n", gpuCluster+"max_cost: 200\nlive_prices: true\n")
+	env, _ := awsActionEnv(t, w, ws, "9303")
+	code, stdout, stderr := sear(t, env, "action")
+	if code == ExitOK {
+		t.Fatalf("the action succeeded over budget at live prices\n%s%s", stdout, stderr)
+	}
+	for _, want := range []string{"the worst case of this cluster is $", "over max_cost $200.00", "AWS Price List API", "Nothing was launched"} {
+		if !strings.Contains(stdout+stderr, want) {
+			t.Errorf("the log lacks %q:\n%s%s", want, stdout, stderr)
+		}
+	}
+	if n := len(w.State().Calls.Pricing); n != 2 {
+		t.Errorf("%d GetProducts calls, want one per type (g5.12xlarge, m5.large)", n)
+	}
+	for _, action := range []string{"RunInstances", "CreateSecurityGroup"} {
+		if n := callsOf(w, action, ""); n != 0 {
+			t.Errorf("%d %s calls over budget at live prices; want none", n, action)
+		}
+	}
+
+	w.Pricing().SetAccessDenied(true)
+	env, _ = awsActionEnv(t, w, ws, "9304")
+	_, stdout, stderr = sear(t, env, "action")
+	if !strings.Contains(stdout, "::warning") || !strings.Contains(stdout+stderr, "allow the role pricing:GetProducts") {
+		t.Errorf("no warning naming pricing:GetProducts:\n%s%s", stdout, stderr)
+	}
+	if callsOf(w, "RunInstances", "") == 0 {
+		t.Errorf("denied live prices stopped the run; the table's are within max_cost\n%s%s", stdout, stderr)
+	}
+	nothingLeft(t, w, "9304-1", stdout, stderr)
+}
