@@ -271,10 +271,33 @@ func (a *api) launchDryRuns(ctx context.Context, spec cloud.Spec, plan *launchPl
 		in.DryRun = ptr(true)
 		_, err := a.ec2.RunInstances(ctx, in)
 		if err := dryRunResult("launch "+n.name, "ec2:RunInstances (with ec2:CreateTags at launch)", err); err != nil {
-			return launchAdvice(spec.Cluster, n, plan.subnet.az, err)
+			return atType(spec.Cluster, n, launchAdvice(spec.Cluster, n, plan.subnet.az, err))
 		}
 	}
 	return nil
+}
+
+// fieldError is an AWS refusal that a field of the cluster file may fix:
+// its chain holds both the AWS error (for code) and a *config.Error at
+// the field, so the action annotates the line; its text is err's.
+type fieldError struct {
+	err error
+	at  *config.Error
+}
+
+func (e *fieldError) Error() string   { return e.err.Error() }
+func (e *fieldError) Unwrap() []error { return []error{e.err, e.at} }
+
+// atType puts a refused launch of n at its instance type in the cluster
+// file when the refusal is about the launch's parameters (the type, its
+// image, its volume): EC2 says which call it refused, not which field, and
+// the type is the field launchAdvice leads with. Other refusals (a
+// permission) are no field's.
+func atType(c *config.Cluster, n nodePlan, err error) error {
+	if !isCode(err, "Unsupported", "InvalidParameterValue", "InvalidParameterCombination", "InvalidBlockDeviceMapping") {
+		return err
+	}
+	return &fieldError{err: err, at: c.ItemError(n.file.TypeField, n.itype, err.Error())}
 }
 
 // dryRunResult turns a DryRun answer into nil (it would have worked) or

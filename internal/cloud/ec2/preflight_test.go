@@ -51,6 +51,8 @@ func TestPreflightFailures(t *testing.T) {
 			want: []string{`security_group "sg-0123456789abcdef0" does not exist`}, at: "cluster.yaml:8:1"},
 		{name: "launch not permitted", hook: denyAction("RunInstances"),
 			want: []string{"may not call ec2:RunInstances", "UnauthorizedOperation", "sear plan", "decode-authorization-message"}, launchAsked: true},
+		{name: "launch parameters refused", hook: refuseDryRun("RunInstances", "Unsupported"),
+			want: []string{"Unsupported", "check orchestrator_type and subnet_id"}, at: "cluster.yaml:5:1", launchAsked: true},
 		{name: "address service answers nonsense", checkip: "<html>captive portal</html>",
 			want: []string{"not an IP address", "ssh_ingress_cidr", "SEAR_CHECKIP_URL"}},
 		{name: "address service answers two lines", checkip: "203.0.113.7\n10.0.0.1\n",
@@ -143,4 +145,16 @@ func TestChecksPointAtTheField(t *testing.T) {
 		t.Fatalf("42 tags: %v", err)
 	}
 	checkAt(t, err, "cluster.yaml:6:1")
+}
+
+// refuseDryRun answers every DryRun call of action with code, as EC2
+// refuses parameters it would not launch with.
+func refuseDryRun(action, code string) func(http.ResponseWriter, url.Values) bool {
+	return func(w http.ResponseWriter, form url.Values) bool {
+		if form.Get("Action") != action || form.Get("DryRun") != "true" {
+			return false
+		}
+		ec2Error(w, http.StatusBadRequest, code, "The requested configuration is currently not supported.")
+		return true
+	}
 }
