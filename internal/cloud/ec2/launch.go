@@ -244,7 +244,8 @@ func launchAdvice(c *config.Cluster, n nodePlan, az string, err error) error {
 	case "InsufficientInstanceCapacity", "InsufficientCapacity":
 		return fmt.Errorf("%w; EC2 has no capacity for %s %q in %s right now: try another type, a subnet_id in another zone, or later", err, field, n.itype, az)
 	case "InstanceLimitExceeded", "VcpuLimitExceeded", "MaxSpotInstanceCountExceeded":
-		return fmt.Errorf("%w; the account's quota for %s instances in this region is used up: ask for more in Service Quotas, or use fewer or smaller nodes (factories_num, %s)", err, n.itype, field)
+		return fmt.Errorf("%w; the account's quota for %s instances in this region is used up: %s, or use fewer or smaller nodes (factories_num, %s)",
+			err, n.itype, quotaAdvice(n.itype, code(err) == "MaxSpotInstanceCountExceeded"), field)
 	case "Unsupported":
 		if c.Dedicated {
 			return fmt.Errorf("%w; %s %q may not be available as a dedicated instance: check dedicated and %s", err, field, n.itype, field)

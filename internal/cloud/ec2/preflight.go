@@ -92,6 +92,12 @@ func (p *Provider) preflight(ctx context.Context, a *api, spec cloud.Spec) (*lau
 	if err := a.nodePlans(ctx, spec, newSSM(p.cfg, a.region, a.timing), plan); err != nil {
 		return nil, err
 	}
+	// Before the DryRun launches, which the emulator and CloudTrail log as RunInstances.
+	if c.CheckQuotas {
+		if err := a.checkQuotas(ctx, newServiceQuotas(p.cfg, a.region, a.timing), spec, plan); err != nil {
+			return nil, err
+		}
+	}
 	var err error
 	if c.SecurityGroup != "" {
 		plan.group, err = a.namedGroup(ctx, c, c.SecurityGroup, plan.subnet.vpc)
