@@ -32,10 +32,10 @@ func TestListenAlso(t *testing.T) {
 			rewritten++
 		}
 	}
-	// EC2, STS, SSM, Service Quotas, GitHub (API and server), the ID token request, checkip and
-	// control.
-	if rewritten != 9 {
-		t.Errorf("EnvAt rewrote %d URLs, want 9:\n%s", rewritten, strings.Join(at, "\n"))
+	// EC2, STS, SSM, Service Quotas, Pricing, GitHub (API and server), the ID token request,
+	// checkip and control.
+	if rewritten != 10 {
+		t.Errorf("EnvAt rewrote %d URLs, want 10:\n%s", rewritten, strings.Join(at, "\n"))
 	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
