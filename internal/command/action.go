@@ -169,6 +169,7 @@ func (a *actionStep) run(ctx context.Context) int {
 	x.observe = a.groups(x)
 	r, _, err := x.execute(ctx)
 	pub.stop()
+	r = a.annotateRunErrors(r, err, x.maskString)
 	code := a.conclude(ctx, r)
 	if err != nil {
 		// The error may quote a node's output (a setup command's stderr).
@@ -272,6 +273,50 @@ func configErrors(err error, root string) []report.ConfigError {
 		// its errors; annotations and check runs are not masked.
 		out[i] = report.ConfigError{File: rel(e.File), Line: e.Line, Column: e.Col, Message: plan.RedactURLs(e.Msg), Source: plan.RedactURLs(e.Source)}
 	}
+	return out
+}
+
+// annotateRunErrors puts the configuration errors a failed run met on
+// their file and line, as load does with validation's, and lists them in
+// the report: a provider's preflight finds what validation cannot (an
+// instance type the region does not offer, a subnet that does not exist)
+// and says it as a *config.Error at the field. Their text passes mask,
+// since annotations are not masked by the report's renderers.
+func (a *actionStep) annotateRunErrors(r report.Run, err error, mask func(string) string) report.Run {
+	found := configErrorsIn(err)
+	if len(found) == 0 {
+		return r
+	}
+	cerrs := configErrors(found, a.workspace)
+	for i := range cerrs {
+		cerrs[i].Message, cerrs[i].Source = mask(cerrs[i].Message), mask(cerrs[i].Source)
+	}
+	r.ConfigErrors = append(r.ConfigErrors, cerrs...)
+	a.log.Annotate(annotations(cerrs))
+	return r
+}
+
+// configErrorsIn are the configuration errors in err's tree, every one:
+// errors.As would find the first, and the capacity failover or a joined
+// cleanup can carry several.
+func configErrorsIn(err error) config.Errors {
+	var out config.Errors
+	var walk func(error)
+	walk = func(err error) {
+		switch e := err.(type) {
+		case *config.Error:
+			out = append(out, e)
+		case config.Errors:
+			out = append(out, e...)
+		case interface{ Unwrap() []error }:
+			for _, u := range e.Unwrap() {
+				walk(u)
+			}
+		case interface{ Unwrap() error }:
+			walk(e.Unwrap())
+		}
+	}
+	walk(err)
 	return out
 }
 
