@@ -52,7 +52,8 @@ type SweepResult struct {
 // the instances, waits until they are terminated, then deletes the groups.
 // Only resources tagged sear:cluster-id are ever touched. Deletes are
 // idempotent, so Sweep can run again, alongside a Teardown, or on a
-// schedule. What it could not delete is returned as a *LeftoverError.
+// schedule. What it could not delete is returned as a *LeftoverError (a
+// cloud.LeftoverError).
 func Sweep(ctx context.Context, cfg aws.Config, opts SweepOptions) (SweepResult, error) {
 	if n := count(opts.ClusterID != "", opts.RunID != "", opts.Expired); n != 1 {
 		return SweepResult{}, errors.New("sweep: give one of a cluster id (--cluster-id), a run id (--run-id) or --expired")

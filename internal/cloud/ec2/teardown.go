@@ -243,9 +243,10 @@ func missing(have, known []string) []string {
 	return out
 }
 
-// LeftoverError is a teardown or sweep that could not delete everything;
-// it is EC2's cloud.LeftoverError. Its message lists each resource with a command that deletes it, for the
-// user to run once the cause (Err) is fixed.
+// LeftoverError is a teardown or sweep that could not delete everything,
+// EC2's cloud.LeftoverError. Its message lists each resource with a
+// command that deletes it, for the user to run once the cause (Err) is
+// fixed.
 type LeftoverError struct {
 	Region         string
 	Instances      []string // not terminated
