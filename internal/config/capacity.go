@@ -21,9 +21,10 @@ type Capacity struct {
 	// fields list, first choice first; nil for a single type.
 	OrchestratorTypes []string `json:",omitempty"`
 	FactoriesTypes    []string `json:",omitempty"`
-	// CheckQuotas is check_quotas, reserved for the opt-in to the vCPU
-	// quota check in preflight (servicequotas:GetServiceQuota in the
-	// policy sear plan prints); read, and not used yet.
+	// CheckQuotas is check_quotas, the opt-in to the vCPU quota check in
+	// preflight (package cloud/ec2, checkQuotas), which reads the quotas
+	// with servicequotas:GetServiceQuota; the policy sear plan prints
+	// allows that call only when it is set.
 	CheckQuotas bool `json:",omitempty"`
 }
 

@@ -183,6 +183,14 @@ func policies(in policyInput) *Policies {
 			Resource:  []string{arn("instance", "*"), arn("security-group", "*")},
 			Condition: map[string]any{"StringEquals": map[string]any{"aws:ResourceTag/" + repoTag: repo}}},
 		Statement{Sid: "Describe", Effect: "Allow", Resource: []string{"*"}, Action: describeActions(c)})
+	if c.CheckQuotas {
+		// Read-only, and only the caller's own limits; "*" because a quota's ARN holds the account,
+		// which sear plan cannot know offline, and the check reads whichever quota the types count
+		// against (package cloud/ec2, checkQuotas).
+		perm.Statement = append(perm.Statement, Statement{Sid: "ReadVcpuQuotas", Effect: "Allow",
+			Action: []string{"servicequotas:GetServiceQuota"}, Resource: []string{"*"}})
+		scope = append(scope, "servicequotas:GetServiceQuota: read-only, for check_quotas; leave check_quotas out to drop it")
+	}
 	if pass, passScope := passRole(c, part, in.nodeRole); pass != nil {
 		perm.Statement = append(perm.Statement, *pass)
 		scope = append(scope, passScope)
@@ -224,9 +232,13 @@ func gpuDefaultImage(c *config.Cluster) bool {
 
 // describeActions are the Describe calls package cloud/ec2 makes for c:
 // DescribeInstanceTypes only when a node has a GPU type, whose GPUs sear
-// counts with it (typeInfos).
+// counts with it (typeInfos), or check_quotas is set, whose check counts
+// vCPUs with it (checkQuotas).
 func describeActions(c *config.Cluster) []string {
 	out := []string{"ec2:DescribeInstances", "ec2:DescribeSecurityGroups", "ec2:DescribeImages", "ec2:DescribeSubnets", "ec2:DescribeInstanceTypeOfferings"}
+	if c.CheckQuotas {
+		return append(out, "ec2:DescribeInstanceTypes")
+	}
 	for _, n := range clusterNodes(c) {
 		if ec2.GPUInstanceType(n.itype) {
 			return append(out, "ec2:DescribeInstanceTypes")
