@@ -98,9 +98,10 @@ func quotaAdvice(itype string, spot bool) string {
 }
 
 // newServiceQuotas is a Service Quotas client for the region, with the EC2
-// client's retries (Service Quotas throttles with TooManyRequestsException,
-// which the standard retryer does not know, so a throttled read becomes a
-// warning below rather than a wait).
+// client's retries: Service Quotas throttles with TooManyRequestsException
+// (API Reference, "GetServiceQuota"), one of the standard retryer's
+// throttling codes, so a burst is waited out; a read that still fails is
+// a warning (shortQuotas).
 func newServiceQuotas(cfg aws.Config, region string, t Timing) *servicequotas.Client {
 	t = t.withDefaults()
 	return servicequotas.NewFromConfig(cfg, func(o *servicequotas.Options) {
