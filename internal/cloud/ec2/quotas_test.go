@@ -10,8 +10,11 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/sear-ci/sear/internal/awsauth"
 	"github.com/sear-ci/sear/internal/testworld/servicequotas"
 	"github.com/sear-ci/sear/internal/testworld/sigv4"
+	"github.com/sear-ci/sear/internal/testworld/syncbuf"
+	"github.com/sear-ci/sear/internal/testworld/world"
 )
 
 // quotaFixture is the EC2 fixture with the Service Quotas emulator on the
@@ -242,4 +245,74 @@ func TestVcpuLimitExceededAdvice(t *testing.T) {
 	}
 	teardown(t, p)
 	assertClean(t, f)
+}
+
+// TestQuotaInTheWorld: sear's own configuration (awsauth, from the world's
+// environment only: the role, AWS_ENDPOINT_URL_SERVICE_QUOTAS) reaches the
+// world's Service Quotas on EC2's listener with the role's session. A
+// quota set low through the world refuses the launch with no RunInstances
+// in EC2's call log; denied, the launch goes ahead with a warning; raised,
+// it launches.
+func TestQuotaInTheWorld(t *testing.T) {
+	t.Parallel()
+	w := world.StartForTest(t, world.Options{})
+	env := map[string]string{}
+	for _, kv := range w.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	ctx := context.Background()
+	cfg, err := awsauth.Config(ctx, awsauth.Options{RoleARN: env["SEAR_TESTWORLD_ROLE_ARN"], Getenv: func(k string) string { return env[k] }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := &syncbuf.Buffer{}
+	attempt := func(runID string) error {
+		p := New(cfg, Options{Timing: fast, Log: log, CheckIPURL: env["SEAR_CHECKIP_URL"], Creator: "tester"})
+		_, err := p.Launch(ctx, newSpec(t, parseCluster(t, gpuCluster("name: "+runID)), runID))
+		if terr := p.Teardown(ctx); terr != nil {
+			t.Errorf("Teardown %s: %v", runID, terr)
+		}
+		return err
+	}
+	set := func(q world.Quotas) {
+		if err := w.SetQuotas(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runs := func() (n int) {
+		for _, c := range w.State().Calls.EC2 {
+			if c.Action == "RunInstances" {
+				n++
+			}
+		}
+		return n
+	}
+
+	set(world.Quotas{Values: map[string]float64{servicequotas.OnDemandG: 8}})
+	if err := attempt("low"); err == nil || !strings.Contains(err.Error(), "(L-DB2E81BA) in us-east-1 is 8 vCPUs") {
+		t.Fatalf("Launch with 8 vCPUs of G quota: %v, want the quota's refusal", err)
+	}
+	if n := runs(); n != 0 {
+		t.Errorf("EC2 answered %d RunInstances before the quota refused the launch", n)
+	}
+	calls := w.State().Calls.ServiceQuotas
+	if len(calls) == 0 || calls[0].Status != 200 || !strings.HasPrefix(calls[0].AccessKeyID, "ASIA") {
+		t.Errorf("Service Quotas saw %+v, want calls signed with the role's session", calls)
+	}
+
+	denied := true
+	set(world.Quotas{AccessDenied: &denied})
+	if err := attempt("denied"); err != nil {
+		t.Errorf("Launch with GetServiceQuota denied: %v", err)
+	}
+	if !strings.Contains(log.String(), "assumed-role/sear-test/") {
+		t.Errorf("the warning does not carry the refusal naming the role:\n%s", log.String())
+	}
+
+	denied = false
+	set(world.Quotas{Values: map[string]float64{servicequotas.OnDemandG: 16}, AccessDenied: &denied})
+	if err := attempt("enough"); err != nil {
+		t.Errorf("Launch within the quota: %v", err)
+	}
 }
