@@ -94,6 +94,8 @@ type Cluster struct {
 	Capacity
 	// Budget is max_cost and live_prices (budget.go).
 	Budget
+	// SpotHandling is spot_signal (spot.go).
+	SpotHandling
 
 	// Set lists the fields the file gives, with their positions.
 	Set map[string]Pos
@@ -143,7 +145,7 @@ var flambeAWSFields = []string{
 var searFields = []string{
 	"engine", "spot", "max_duration", "ready_timeout", "use_private_ip", "ssh_ingress_cidr",
 	"iam_instance_profile", "outputs", "tls", "setup", "check_quotas",
-	"max_cost", "live_prices",
+	"max_cost", "live_prices", "spot_signal",
 }
 
 var localFields = []string{"name", "factories_num", "engine", "setup_cmds", "outputs", "max_duration", "ready_timeout", "tls", "setup"}
@@ -248,6 +250,7 @@ func (s *source) awsCluster(root *yaml.Node, c *Cluster) {
 		s.clusterTags(f, c)
 	}
 	s.searFields(fs, c)
+	s.spotFields(fs, c)
 }
 
 func (s *source) localCluster(root *yaml.Node, c *Cluster) {
