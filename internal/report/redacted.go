@@ -79,6 +79,11 @@ func (r Run) Redacted() Run {
 		n := &r.Nodes[i]
 		n.Role, n.Name, n.Type = line(n.Role), line(n.Name), line(n.Type)
 	}
+	r.Interruptions = slices.Clone(r.Interruptions)
+	for i := range r.Interruptions {
+		in := &r.Interruptions[i]
+		in.Node, in.Action, in.Signal = line(in.Node), line(in.Action), line(in.Signal)
+	}
 	r.Metrics = m.metrics(r.Metrics)
 	if r.Base != nil {
 		b := *r.Base

@@ -67,7 +67,7 @@ const maxMarkerName = 512
 func Check(r Run) CheckOutput {
 	ctx := newRender(r, "65,535-character check-run limit", checkLogLines)
 	ctx.isCheck = true
-	summary := ctx.fit(CheckLimit, []section{metricsBlockSection, header, facts, alerts, configErrors, metricsTable})
+	summary := ctx.fit(CheckLimit, []section{metricsBlockSection, header, facts, alerts, interruptions, configErrors, metricsTable})
 	text := ctx.fit(CheckLimit, []section{curves, clusterAndCost, launchAttempts, phases(false), teardown, logTail})
 	return CheckOutput{Title: clip(ctx.mask(title(ctx.run)), 200), Summary: summary, Text: text}
 }
@@ -78,7 +78,7 @@ func Check(r Run) CheckOutput {
 func Comment(r Run) string {
 	ctx := newRender(r, "65,536-character comment limit", commentLogLines)
 	ctx.isComment = true
-	return ctx.fit(CommentLimit, []section{markerSection, header, facts, alerts, configErrors, metricsTable,
+	return ctx.fit(CommentLimit, []section{markerSection, header, facts, alerts, interruptions, configErrors, metricsTable,
 		curves, clusterAndCost, launchAttempts, phases(true), teardown, logTail, commentFooter})
 }
 
@@ -89,7 +89,7 @@ func StepSummary(r Run) string { return stepSummary(r, SummaryLimit) }
 func stepSummary(r Run, limit int) string {
 	ctx := newRender(r, "1 MiB step-summary limit", -1)
 	ctx.isSummary = true
-	return ctx.fit(limit, []section{header, facts, alerts, configErrors, metricsTable,
+	return ctx.fit(limit, []section{header, facts, alerts, interruptions, configErrors, metricsTable,
 		curves, clusterAndCost, launchAttempts, phases(false), teardown, logTail})
 }
 
@@ -147,7 +147,7 @@ func (ctx *render) fullShape() shape {
 		logBytes: logBytes,
 		charts:   len(ctx.charts()),
 		rows:     len(metricNames(r)),
-		items:    max(len(r.ConfigErrors), len(r.Phases), len(r.Leftovers), len(r.Warnings), len(r.Attempts)),
+		items:    max(len(r.ConfigErrors), len(r.Phases), len(r.Leftovers), len(r.Warnings), len(r.Attempts), len(r.Interruptions)),
 	}
 }
 

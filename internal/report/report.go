@@ -84,7 +84,10 @@ type Run struct {
 	// the first (the capacity failover's), the last one the one that
 	// launched unless the launch failed; empty when the first launched.
 	Attempts []Attempt
-	Metrics  Metrics
+	// Interruptions are the spot nodes EC2 interrupted during the run
+	// (spot.go), in the order the notices came.
+	Interruptions []Interruption
+	Metrics       Metrics
 	// Projected is what the run may cost at most, known before launch;
 	// the reports show it while the run is under way. nil for none.
 	Projected *Projection
