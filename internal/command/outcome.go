@@ -98,6 +98,7 @@ func (t *tracker) finish(ctx context.Context, c *config.Cluster, res *run.Result
 		r.ClusterID, r.Started, r.Duration = res.ClusterID, res.Started, res.Duration
 		r.Metrics = res.Metrics
 		r.Nodes = reportNodes(res.Nodes)
+		r.Interruptions = res.Interruptions
 		// What collection cut or left out is the reader's to know: a
 		// missing output is otherwise a mystery.
 		if res.OutputsCut != "" {
@@ -125,6 +126,8 @@ func verdict(ctx context.Context, c *config.Cluster, res *run.Result, err error,
 		return report.TimedOut, fmt.Sprintf("max_duration %s reached: the job was stopped", c.MaxDuration)
 	case err == nil:
 		return report.Success, ""
+	case res != nil && len(res.Interruptions) > 0 && errors.Is(err, run.ErrSpotInterrupted):
+		return report.Failure, mask(res.Interruptions[0].Sentence())
 	case res != nil && res.ExitStatus > 0:
 		return report.Failure, fmt.Sprintf("the job exited with status %d", res.ExitStatus)
 	}

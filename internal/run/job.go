@@ -58,9 +58,25 @@ func runJob(ctx context.Context, st *state) error {
 	if err := st.start(ctx, orch); err != nil {
 		return err
 	}
+	var sw *spotWatch
+	if st.hasSpot() {
+		sw = st.watchSpot(ctx)
+	}
+	err := st.waitJob(ctx, orch, sw)
+	// The interruptions explain the job's end, whatever it was: a job that
+	// saved and exited on the signal, one the instance's end cut short.
+	st.result.Interruptions = sw.stop(ctx)
+	if err != nil {
+		return interruptedErr(st.result.Interruptions, err)
+	}
+	return nil
+}
+
+// waitJob follows the job until it ends, within max_duration.
+func (st *state) waitJob(ctx context.Context, orch cloud.Node, sw *spotWatch) error {
 	jobCtx, cancel := context.WithTimeout(ctx, st.opts.Cluster.MaxDuration)
 	defer cancel()
-	status, err := st.follow(jobCtx, orch)
+	status, err := st.follow(jobCtx, orch, sw)
 	switch {
 	case err != nil && ctx.Err() == nil && errors.Is(jobCtx.Err(), context.DeadlineExceeded):
 		st.result.TimedOut = true
@@ -94,14 +110,23 @@ func (st *state) preflight(ctx context.Context, n cloud.Node) error {
 // ended as a whole, and it survives the SSH session that started it.
 func (st *state) start(ctx context.Context, n cloud.Node) error {
 	l := st.layout[n.Rank]
+	env, trap := st.env(n), ""
+	if st.hasSpot() {
+		// The spot signal goes to the job's whole process group, the
+		// wrapper included: trapped there (a trap, unlike an ignored
+		// signal, is reset for the job at exec), it leaves the wrapper
+		// alive to record the job's exit status.
+		trap = "trap : " + strings.TrimPrefix(st.spotSignal(), "SIG") + "; "
+		env["SEAR_SPOT_NOTICE"] = path.Join(l.Job, spotNoticeFile)
+	}
 	script := fmt.Sprintf(`set -e
 mkdir -p %[1]s %[2]s
-rm -f %[1]s/exit %[1]s/log
+rm -f %[1]s/exit %[1]s/log %[1]s/%[5]s
 : > %[1]s/log
-setsid sh -c '"$@" >> "$0/log" 2>&1 < /dev/null; echo $? > "$0/exit.tmp"; mv "$0/exit.tmp" "$0/exit"' %[1]s %[3]s > /dev/null 2>&1 < /dev/null &
-echo $! > %[1]s/pid`, shell.Quote(l.Job), shell.Quote(l.Output), shell.Join(st.command()))
+setsid sh -c '%[4]s"$@" >> "$0/log" 2>&1 < /dev/null; echo $? > "$0/exit.tmp"; mv "$0/exit.tmp" "$0/exit"' %[1]s %[3]s > /dev/null 2>&1 < /dev/null &
+echo $! > %[1]s/pid`, shell.Quote(l.Job), shell.Quote(l.Output), shell.Join(st.command()), trap, spotNoticeFile)
 	st.logf("sear: running %s", shell.Join(st.command()))
-	if err := st.conns[n.Rank].Run(ctx, script, remote.RunOptions{Env: st.env(n), Dir: l.Work}); err != nil {
+	if err := st.conns[n.Rank].Run(ctx, script, remote.RunOptions{Env: env, Dir: l.Work}); err != nil {
 		return fmt.Errorf("start the job on %s: %w", n.Name, err)
 	}
 	return nil
@@ -110,7 +135,7 @@ echo $! > %[1]s/pid`, shell.Quote(l.Job), shell.Quote(l.Output), shell.Join(st.c
 // follow streams the log from where it left off until the job exits. If
 // the connection drops, it reconnects and resumes at the start of the
 // line it was in, so no line is lost, repeated or cut in two.
-func (st *state) follow(ctx context.Context, n cloud.Node) (int, error) {
+func (st *state) follow(ctx context.Context, n cloud.Node, sw *spotWatch) (int, error) {
 	var offset int64
 	for {
 		err := st.tailOnce(ctx, n, &offset)
@@ -131,6 +156,11 @@ func (st *state) follow(ctx context.Context, n cloud.Node) (int, error) {
 		}
 		if err == nil {
 			err = cerr
+		}
+		if in, ok := sw.noticed(n.Rank); ok && err != nil {
+			// EC2 is reclaiming the node: no reconnect will reach it.
+			return -1, fmt.Errorf("lost %s at its spot interruption (EC2 said it would %s it at %s): %w",
+				n.Name, in.Action, in.ActionTime.UTC().Format(time.RFC3339), err)
 		}
 		if err != nil {
 			st.logf("sear: log stream from %s interrupted (%v); reconnecting", n.Name, err)

@@ -83,6 +83,8 @@ type Result struct {
 	// OutputsSkipped are the entries from the node that were not written
 	// (links, devices, .git), by kind.
 	OutputsSkipped []SkippedOutputs
+	// Interruptions are the spot nodes EC2 interrupted while the job ran.
+	Interruptions []Interruption
 }
 
 // Phase is one step of the run with its duration.
