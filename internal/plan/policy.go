@@ -191,6 +191,13 @@ func policies(in policyInput) *Policies {
 			Action: []string{"servicequotas:GetServiceQuota"}, Resource: []string{"*"}})
 		scope = append(scope, "servicequotas:GetServiceQuota: read-only, for check_quotas; leave check_quotas out to drop it")
 	}
+	if c.LivePrices {
+		// The Price List API has no resources to name ("Actions, resources, and condition keys
+		// for AWS Price List": every action is on "*"), and it reads public prices only.
+		perm.Statement = append(perm.Statement, Statement{Sid: "ReadPrices", Effect: "Allow",
+			Action: []string{"pricing:GetProducts"}, Resource: []string{"*"}})
+		scope = append(scope, "pricing:GetProducts: read-only public prices, for live_prices; leave live_prices out to drop it")
+	}
 	if pass, passScope := passRole(c, part, in.nodeRole); pass != nil {
 		perm.Statement = append(perm.Statement, *pass)
 		scope = append(scope, passScope)
