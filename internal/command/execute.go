@@ -44,6 +44,9 @@ type execution struct {
 	// maxCost overrides the cluster's max_cost (the action's max-cost
 	// input); zero for the file's.
 	maxCost float64
+	// prices are the prices the run was checked with once it had
+	// credentials (live_prices); nil for the offline table.
+	prices *report.PriceTable
 	// gitToken clones the runnable's extensions from the workflow's host.
 	gitToken string
 	// observe, if set, sees each event before the report does (the action
@@ -91,6 +94,7 @@ func (x *execution) execute(ctx context.Context) (report.Run, *run.Result, error
 		GitToken: x.gitToken, GitTokenHost: serverURL(x.s.runner), SSHAgentSocket: x.s.env("SSH_AUTH_SOCK"),
 		Observe:    x.observeEvent,
 		OutputBase: x.outputBase, MaxOutputBytes: x.maxOutputBytes, MaxOutputFiles: x.maxOutputFiles,
+		Spend: x.spendLimit(regionOf(c, x.aws, x.s.env)),
 	})
 	x.out.Flush()
 	return x.tracker.finish(ctx, c, res, err, x.tail), res, err

@@ -10,6 +10,7 @@ import (
 	"github.com/sear-ci/sear/internal/cloud"
 	"github.com/sear-ci/sear/internal/cloud/ec2"
 	"github.com/sear-ci/sear/internal/config"
+	"github.com/sear-ci/sear/internal/cost"
 	"github.com/sear-ci/sear/internal/pipeline"
 	"github.com/sear-ci/sear/internal/redact"
 	"github.com/sear-ci/sear/internal/report"
@@ -122,6 +123,12 @@ func verdict(ctx context.Context, c *config.Cluster, res *run.Result, err error,
 	switch {
 	case ctx.Err() != nil:
 		return report.Cancelled, fmt.Sprintf("the run was cancelled (%v)", context.Cause(ctx))
+	case res != nil && res.OverBudget, errors.Is(err, run.ErrOverBudget):
+		spent := ""
+		if res != nil && res.SpentUSD > 0 {
+			spent = fmt.Sprintf(" when the cluster had cost about %s", cost.USD(res.SpentUSD))
+		}
+		return report.OverBudget, fmt.Sprintf("max_cost reached (max_cost_mode: expected): the job was stopped%s, leaving room for collecting the outputs and tearing down", spent)
 	case res != nil && res.TimedOut, errors.Is(err, run.ErrTimedOut):
 		return report.TimedOut, fmt.Sprintf("max_duration %s reached: the job was stopped", c.MaxDuration)
 	case err == nil:

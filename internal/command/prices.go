@@ -14,8 +14,10 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/sear-ci/sear/internal/config"
+	"github.com/sear-ci/sear/internal/cost"
 	"github.com/sear-ci/sear/internal/pricelist"
 	"github.com/sear-ci/sear/internal/report"
+	"github.com/sear-ci/sear/internal/run"
 )
 
 // priceTable is the table cluster c is priced with in region once the
@@ -91,8 +93,29 @@ func (x *execution) reprice(ctx context.Context, cfg aws.Config) error {
 	if table != nil && table.Live {
 		fmt.Fprintf(x.out, "sear: priced with the AWS Price List API: %s\n", table.Note)
 	}
+	x.prices = table
 	x.tracker.update(func(r *report.Run) { r.Projected = projectionWith(c, cfg.Region, table, x.maxCost) })
 	return nil
+}
+
+// spendLimit is the run's spend limit under max_cost_mode: expected: the
+// job stops when the cluster's cost so far, with what collecting the
+// outputs and tearing down may add at most, reaches the budget; nil in
+// the worst-case mode, without a budget, or on this machine.
+func (x *execution) spendLimit(region string) *run.SpendLimit {
+	c := x.loaded.cluster
+	table := x.prices
+	if table == nil {
+		table, _ = report.PricesIn(region)
+	}
+	p := cost.ProjectWith(c, region, table)
+	limit := cost.ClusterLimit(c, x.maxCost)
+	b := c.TimeBudget()
+	after, ok := cost.StopAfter(c, p, limit, b.Collect+b.Teardown)
+	if !ok {
+		return nil
+	}
+	return &run.SpendLimit{After: after, HourlyUSD: p.HourlyUSD, LimitUSD: limit.USD}
 }
 
 // pricingClient is the Price List API's client for cfg's credentials. The

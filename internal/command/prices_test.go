@@ -2,6 +2,7 @@ package command
 
 import (
 	"context"
+	"fmt"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/sear-ci/sear/internal/config"
 	"github.com/sear-ci/sear/internal/cost"
 	"github.com/sear-ci/sear/internal/report"
+	"github.com/sear-ci/sear/internal/run"
 	fakepricing "github.com/sear-ci/sear/internal/testworld/pricing"
 	"github.com/sear-ci/sear/internal/testworld/sigv4"
 )
@@ -98,5 +100,47 @@ func TestPriceTableDenied(t *testing.T) {
 	if len(warnings) != 1 || !strings.Contains(warnings[0], "allow the role pricing:GetProducts") ||
 		!strings.Contains(warnings[0], "the offline table of "+shipped.Date) {
 		t.Errorf("warnings %q", warnings)
+	}
+}
+
+// TestSpendLimitFromBudget: under max_cost_mode: expected, the run's spend
+// limit lets the job go on until the cluster's cost so far, with the
+// bounds of collecting and tearing down, reaches the budget (the input's
+// over the file's); in the worst-case mode there is none.
+func TestSpendLimitFromBudget(t *testing.T) {
+	t.Parallel()
+	x := &execution{loaded: &loadedFiles{cluster: pricedCluster(t, "max_cost: 10\nmax_cost_mode: expected\n")}}
+	l := x.spendLimit("us-east-1")
+	if l == nil {
+		t.Fatal("no spend limit under max_cost_mode: expected")
+	}
+	p := cost.Project(x.loaded.cluster, "us-east-1")
+	b := x.loaded.cluster.TimeBudget()
+	want := (time.Duration(10/p.HourlyUSD*float64(time.Hour)) - b.Collect - b.Teardown).Truncate(time.Second)
+	if l.After != want || l.HourlyUSD != p.HourlyUSD || l.LimitUSD != 10 {
+		t.Errorf("spend limit %+v, want after %s at $%v/h for $10", l, want, p.HourlyUSD)
+	}
+	x.maxCost = 20
+	if l := x.spendLimit("us-east-1"); l == nil || l.LimitUSD != 20 || l.After <= want {
+		t.Errorf("with the max-cost input 20: %+v", l)
+	}
+	x = &execution{loaded: &loadedFiles{cluster: pricedCluster(t, "max_cost: 10\n")}}
+	if l := x.spendLimit("us-east-1"); l != nil {
+		t.Errorf("a spend limit %+v in the worst-case mode", l)
+	}
+}
+
+// TestVerdictOverBudget: a job stopped at the budget is its own verdict,
+// with what the cluster had cost.
+func TestVerdictOverBudget(t *testing.T) {
+	t.Parallel()
+	c := pricedCluster(t, "max_cost: 10\nmax_cost_mode: expected\n")
+	v, reason := verdict(context.Background(), c, &run.Result{OverBudget: true, SpentUSD: 9.5, ExitStatus: -1},
+		fmt.Errorf("job: %w", run.ErrOverBudget), func(s string) string { return s })
+	if v != report.OverBudget || !strings.Contains(reason, "max_cost reached") || !strings.Contains(reason, "$9.50") {
+		t.Errorf("verdict %s, %q", v, reason)
+	}
+	if v.Conclusion() != "failure" {
+		t.Errorf("conclusion %q, want failure", v.Conclusion())
 	}
 }

@@ -190,6 +190,8 @@ func summary(w io.Writer, c *config.Cluster, res *run.Result, outputDir string) 
 	}
 	verdict := "succeeded"
 	switch {
+	case res.OverBudget:
+		verdict = fmt.Sprintf("stopped over budget (about $%.2f so far)", res.SpentUSD)
 	case res.TimedOut:
 		verdict = "timed out"
 	case res.ExitStatus > 0:

@@ -19,7 +19,23 @@ type Budget struct {
 	// table sear ships. The plan's policy asks for the permission only
 	// when a cluster sets it.
 	LivePrices bool `json:",omitempty"`
+	// MaxCostMode is max_cost_mode: MaxCostWorst (the default) refuses
+	// before launch a cluster whose worst case exceeds MaxCost;
+	// MaxCostExpected refuses one whose expected case does, and stops the
+	// run when what it has cost so far, with what collecting the outputs
+	// and tearing down may add, reaches MaxCost.
+	MaxCostMode string `json:",omitempty"`
 }
+
+// The max_cost_mode values.
+const (
+	MaxCostWorst    = "worst"
+	MaxCostExpected = "expected"
+)
+
+// GuardsExpected says the budget holds the expected case before launch
+// and stops the run at the limit, rather than holding the worst case.
+func (b Budget) GuardsExpected() bool { return b.MaxCostMode == MaxCostExpected }
 
 // maxMaxCost bounds max_cost to catch a slip (cents written as dollars,
 // an extra zero) while leaving room for any real cluster: 256 of the
@@ -33,6 +49,17 @@ const maxMaxCost = 1_000_000
 func (s *source) budget(fs map[string]field, c *Cluster) {
 	if f, ok := fs["live_prices"]; ok {
 		c.LivePrices, _ = s.boolean(f)
+	}
+	if f, ok := fs["max_cost_mode"]; ok {
+		if v, ok := s.str(f); ok {
+			switch v {
+			case MaxCostWorst, MaxCostExpected:
+				c.MaxCostMode = v
+			default:
+				s.errorAt(f.value, "max_cost_mode %q is not a mode: write max_cost_mode: worst (refuse a run whose worst case exceeds max_cost, the default) "+
+					"or max_cost_mode: expected (refuse one whose expected case does, and stop the run when its cost reaches max_cost)", v)
+			}
+		}
 	}
 	f, ok := fs["max_cost"]
 	if !ok {

@@ -49,6 +49,9 @@ func Check(c *config.Cluster, p Projection, limit Limit) error {
 			"(see internal/report/prices.json for %s); choose an instance type it prices, run in a region it covers, or remove %s. Nothing was launched",
 			limit.From, USD(limit.USD), strings.Join(p.Unknown, ", "), orUnknown(p.Region), covered, limit.From))
 	}
+	if c.GuardsExpected() {
+		return checkExpected(c, p, limit, at)
+	}
 	if p.WorstUSD <= limit.USD {
 		return nil
 	}
@@ -60,6 +63,40 @@ func Check(c *config.Cluster, p Projection, limit Limit) error {
 		USD(p.WorstUSD), limit.From, USD(limit.USD), c.Nodes(), duration(p.Worst),
 		c.TimeBudget().Sum(duration), USD(p.HourlyUSD), p.Region, p.Source(),
 		d.Describe(), USD(cents(d.WorstUSD)), limit.From, USD(p.WorstUSD)))
+}
+
+// checkExpected is Check under max_cost_mode: expected: the run is
+// stopped when its cost reaches the limit, so what is refused before
+// launch is a cluster whose expected case, the job running its whole
+// max_duration, already exceeds it: it would be stopped every time.
+func checkExpected(c *config.Cluster, p Projection, limit Limit, at func(string) *config.Error) error {
+	if p.ExpectedUSD <= limit.USD {
+		return nil
+	}
+	atMost := ""
+	if p.ExpectedUpperBound {
+		atMost = "at most "
+	}
+	return at(fmt.Sprintf("the expected case of this cluster is %s%s, over %s %s (max_cost_mode: expected): %d node(s) for %s each "+
+		"(max_duration and %s around it) at %s an hour in %s (%s), so the run would be stopped at the budget before its job could end. "+
+		"Lower max_duration or factories_num, or choose a smaller instance type, or raise %s to at least %s. Nothing was launched",
+		atMost, USD(p.ExpectedUSD), limit.From, USD(limit.USD), c.Nodes(), duration(p.Expected),
+		duration(p.Expected-c.MaxDuration), USD(p.HourlyUSD), p.Region, p.Source(), limit.From, USD(p.ExpectedUSD)))
+}
+
+// StopAfter is how long after the launch a run guarded by
+// max_cost_mode: expected may go on before its job is stopped: until the
+// cluster's cost so far (every node at its on-demand price, HourlyUSD),
+// with what collecting the outputs and tearing down may add at most
+// (their bounds, reserve), reaches limit. Zero or less stops the job at
+// once; the bool is false when nothing is to be stopped (no limit, the
+// worst-case mode, no price).
+func StopAfter(c *config.Cluster, p Projection, limit Limit, reserve time.Duration) (time.Duration, bool) {
+	if !c.GuardsExpected() || limit.USD <= 0 || p.Local || p.HourlyUSD <= 0 {
+		return 0, false
+	}
+	// Truncated to the second: sooner, never later, than the limit.
+	return (time.Duration(limit.USD/p.HourlyUSD*float64(time.Hour)) - reserve).Truncate(time.Second), true
 }
 
 // duration writes d the way cluster files do ("10m", "6h25m").

@@ -39,6 +39,13 @@ type Cost struct {
 	// the worst case is within it.
 	MaxCostUSD float64 `json:"max_cost_usd,omitempty"`
 	Within     bool    `json:"within_max_cost,omitempty"`
+	// MaxCostMode is "expected" when the budget holds the expected case
+	// and stops the job StopsAfter the launch; empty for the worst case.
+	MaxCostMode string `json:"max_cost_mode,omitempty"`
+	StopsAfter  string `json:"stops_after,omitempty"`
+	// LivePrices says the run prices the cluster again with the AWS Price
+	// List API before launching (live_prices), which the plan cannot do.
+	LivePrices bool `json:"live_prices,omitempty"`
 	// Counts says what the sums count and what they leave out.
 	Counts string `json:"counts,omitempty"`
 	// WorstByRegion is the worst case in each region the table covers
@@ -74,7 +81,14 @@ func projectCost(c *config.Cluster, region string) (*Cost, []string) {
 	out := &Cost{Region: region, Source: p.Source(), HourlyUSD: round6(p.HourlyUSD), WorstUSD: p.WorstUSD,
 		WorstPerNode: Duration(p.Worst), ExpectedUSD: p.ExpectedUSD, ExpectedPerNode: Duration(p.Expected),
 		ExpectedAssumption: cost.ExpectedAssumption(c), ExpectedAtMost: p.ExpectedUpperBound, Unpriced: p.Unknown,
-		MaxCostUSD: c.MaxCost, Counts: costCounts}
+		MaxCostUSD: c.MaxCost, Counts: costCounts, LivePrices: c.LivePrices}
+	if c.GuardsExpected() {
+		out.MaxCostMode = config.MaxCostExpected
+		b := c.TimeBudget()
+		if after, ok := cost.StopAfter(c, p, cost.ClusterLimit(c, 0), b.Collect+b.Teardown); ok {
+			out.StopsAfter = Duration(max(after, 0))
+		}
+	}
 	if p.Table != nil {
 		out.SourceURL = p.Table.Source
 	}
@@ -119,6 +133,9 @@ func (p *Plan) textCost(b *strings.Builder) {
 		fmt.Fprintf(b, " (re-check at %s)", c.SourceURL)
 	}
 	b.WriteByte('\n')
+	if c.LivePrices {
+		b.WriteString("  live        live_prices: the run prices the cluster again with the AWS Price List API before launching, and checks max_cost at those prices\n")
+	}
 	for _, l := range c.Nodes {
 		price, types := "no price in this region", l.InstanceType
 		if l.Priced {
@@ -146,6 +163,9 @@ func (p *Plan) textCost(b *strings.Builder) {
 	}
 	fmt.Fprintf(b, "  expected    %s%s%s: %s per node, if %s\n", atMost, cost.USD(c.ExpectedUSD), unpriced, c.ExpectedPerNode, c.ExpectedAssumption)
 	switch {
+	case c.MaxCostUSD > 0 && c.Within && c.MaxCostMode == config.MaxCostExpected:
+		fmt.Fprintf(b, "  max_cost    %s (max_cost_mode: expected): the expected case is within it; the job is stopped if the cluster's cost reaches it, %s after the launch, "+
+			"leaving the bounds of collecting outputs and tearing down\n", cost.USD(c.MaxCostUSD), c.StopsAfter)
 	case c.MaxCostUSD > 0 && c.Within:
 		fmt.Fprintf(b, "  max_cost    %s: the worst case is within it\n", cost.USD(c.MaxCostUSD))
 	case c.MaxCostUSD > 0:

@@ -81,3 +81,45 @@ func TestPlanCostFailoverChoices(t *testing.T) {
 		t.Errorf("the text plan lacks %q:\n%s", want, text)
 	}
 }
+
+// TestPlanCostExpectedMode: under max_cost_mode: expected, the plan holds
+// the expected case against max_cost, says when the job would be stopped,
+// and refuses (as the run would) a cluster whose expected case is over it.
+func TestPlanCostExpectedMode(t *testing.T) {
+	const cluster = "!AWSCluster\nname: c\nfactories_num: 8\nfactories_type: g5.12xlarge\norchestrator_type: m5.large\n" +
+		"region_name: us-west-2\nmax_cost: 50\nmax_cost_mode: expected\n"
+	// 8 × $5.672 + $0.096 = $45.472 an hour: 40m of it is $30.32, within
+	// $50, which lasts 65m58s; less the 20m of collect and teardown.
+	p, text, js := costPlan(t, cluster+"max_duration: 30m\n")
+	if !p.Cost.Within || p.Cost.MaxCostMode != "expected" || p.Cost.StopsAfter != "45m58s" {
+		t.Errorf("cost %+v", p.Cost)
+	}
+	want := "  max_cost    $50.00 (max_cost_mode: expected): the expected case is within it; the job is stopped if the cluster's cost reaches it, 45m58s after the launch"
+	if !strings.Contains(text, want) || strings.Contains(text, "would refuse") {
+		t.Errorf("the text plan lacks %q:\n%s", want, text)
+	}
+	if !strings.Contains(js, `"max_cost_mode": "expected"`) || !strings.Contains(js, `"stops_after": "45m58s"`) {
+		t.Errorf("the JSON plan's cost:\n%s", js)
+	}
+	p, text, _ = costPlan(t, cluster+"max_duration: 3h\n")
+	for _, want := range []string{"warning: sear would refuse this run: ",
+		"the expected case of this cluster is $144.00, over max_cost $50.00 (max_cost_mode: expected)",
+		"so the run would be stopped at the budget before its job could end"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the text plan lacks %q:\n%s", want, text)
+		}
+	}
+	if p.Cost.Within {
+		t.Errorf("within max_cost with an expected case over it")
+	}
+}
+
+// TestPlanCostLivePrices: a cluster with live_prices says the run prices
+// it again, which the plan (offline) cannot.
+func TestPlanCostLivePrices(t *testing.T) {
+	_, text, js := costPlan(t, "!AWSCluster\nname: c\nfactories_num: 0\nfactories_type: m5.large\norchestrator_type: m5.large\nregion_name: us-east-1\nlive_prices: true\n")
+	if !strings.Contains(text, "  live        live_prices: the run prices the cluster again with the AWS Price List API before launching") ||
+		!strings.Contains(js, `"live_prices": true`) {
+		t.Errorf("live_prices is not said:\n%s\n%s", text, js)
+	}
+}

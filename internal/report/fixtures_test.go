@@ -124,6 +124,20 @@ var goldenRuns = map[string]Run{
 			Command:  "aws ec2 delete-security-group --region eu-west-1 --group-id sg-0feedfacecafe0001",
 		}},
 	},
+	"over-budget": {
+		Runnable: "experiments/bert.yaml", Verdict: OverBudget, Commit: headSHA, ClusterID: "sear-0b0dget",
+		Reason: "max_cost reached (max_cost_mode: expected): the job was stopped when the cluster had cost about $5.60, " +
+			"leaving room for collecting the outputs and tearing down",
+		Region: "us-east-1", Started: t0, Duration: 2*time.Hour + 41*time.Minute,
+		Phases: phaseList("validate", 90*time.Millisecond, nil, "keys", 700*time.Millisecond, nil,
+			"launch", 61*time.Second, nil, "trust", 3*time.Second, nil, "upload", 9*time.Second, nil,
+			"job", 158*time.Minute, "the job was stopped at the budget", "collect", 4*time.Second, nil, "teardown", 90*time.Second, true),
+		Nodes:    awsNodes("m5.large", 2, "g5.xlarge", false, 2*time.Hour+40*time.Minute),
+		Metrics:  Metrics{"train_loss": Series(curve(30, 2.1, 0.06, 0.7)...)},
+		Log:      LogTail{Lines: trainingLog(12), Total: 40211},
+		Links:    Links{CheckRun: checkURL, Log: logURL},
+		TornDown: []string{"3 instances"},
+	},
 	"cancelled": {
 		Runnable: "experiments/bert.yaml", Verdict: Cancelled, Commit: headSHA, ClusterID: "sear-0ddba11",
 		Reason:  "The workflow run was cancelled; the cluster was torn down.",

@@ -37,6 +37,9 @@ const (
 	TimedOut Verdict = "timed_out"
 	// Cancelled is a run stopped by a signal (a cancelled workflow).
 	Cancelled Verdict = "cancelled"
+	// OverBudget is a run stopped when its cost reached max_cost
+	// (max_cost_mode: expected). It concludes "failure".
+	OverBudget Verdict = "over_budget"
 	// ActionRequired is a fork pull request refused before anything was
 	// launched, because the workflow did not opt in to running them.
 	ActionRequired Verdict = "action_required"

@@ -14,6 +14,7 @@ var verdictWords = map[Verdict]struct{ icon, says, dur string }{
 	Failure:        {"❌", "failed", "after"},
 	TimedOut:       {"⏱️", "timed out", "after"},
 	Cancelled:      {"⏹️", "was cancelled", "after"},
+	OverBudget:     {"⛔", "was stopped over budget", "after"},
 	ActionRequired: {"✋", "was not run", ""},
 	BadConfig:      {"❌", "has configuration errors", ""},
 }

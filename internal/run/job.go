@@ -76,8 +76,15 @@ func runJob(ctx context.Context, st *state) error {
 func (st *state) waitJob(ctx context.Context, orch cloud.Node, sw *spotWatch) error {
 	jobCtx, cancel := context.WithTimeout(ctx, st.opts.Cluster.MaxDuration)
 	defer cancel()
+	jobCtx, cancelSpend := st.withSpendLimit(jobCtx)
+	defer cancelSpend()
 	status, err := st.follow(jobCtx, orch, sw)
 	switch {
+	case err != nil && ctx.Err() == nil && errors.Is(context.Cause(jobCtx), ErrOverBudget):
+		st.result.OverBudget = true
+		st.result.SpentUSD = st.spentBy(time.Now())
+		st.stop(ctx, orch)
+		return fmt.Errorf("%w: the cluster had cost about $%.2f of $%.2f", ErrOverBudget, st.result.SpentUSD, st.opts.Spend.LimitUSD)
 	case err != nil && ctx.Err() == nil && errors.Is(jobCtx.Err(), context.DeadlineExceeded):
 		st.result.TimedOut = true
 		st.stop(ctx, orch)

@@ -63,6 +63,9 @@ type Options struct {
 	// Budget, if set, replaces the cluster's time budget
 	// (Cluster.TimeBudget); tests shrink it to seconds.
 	Budget *timebudget.Budget
+	// Spend, if set, stops the job when the cluster's cost so far reaches
+	// its budget (max_cost_mode: expected).
+	Spend *SpendLimit
 }
 
 // Result is what a run produced.
@@ -71,6 +74,10 @@ type Result struct {
 	Nodes      []cloud.Node
 	ExitStatus int  // the job's exit status; -1 if it never finished
 	TimedOut   bool // ended at max_duration
+	// OverBudget says the job was stopped at the budget (Options.Spend),
+	// when the cluster had cost SpentUSD.
+	OverBudget bool
+	SpentUSD   float64
 	Metrics    Metrics
 	Outputs    []string // files brought back, relative to OutputDir
 	Phases     []Phase
