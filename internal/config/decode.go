@@ -257,3 +257,17 @@ func (s *source) strMap(f field) (map[string]string, map[string]*yaml.Node, bool
 	}
 	return out, keys, ok
 }
+
+// FormatDuration writes d the way cluster files do ("90s", "10m",
+// "6h15m"), without Go's trailing zero units ("6h0m0s"): what duration
+// reads back, for plans and messages that quote a field's value.
+func FormatDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}

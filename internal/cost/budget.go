@@ -60,8 +60,8 @@ func Check(c *config.Cluster, p Projection, limit Limit) error {
 		"(%s) at %s an hour in %s (%s). "+
 		"The biggest cost is the %s, %s of it. Lower max_duration or factories_num, or choose a smaller instance type, "+
 		"or raise %s to at least %s. Nothing was launched",
-		USD(p.WorstUSD), limit.From, USD(limit.USD), c.Nodes(), duration(p.Worst),
-		c.TimeBudget().Sum(duration), USD(p.HourlyUSD), p.Region, p.Source(),
+		USD(p.WorstUSD), limit.From, USD(limit.USD), c.Nodes(), config.FormatDuration(p.Worst),
+		c.TimeBudget().Sum(config.FormatDuration), USD(p.HourlyUSD), p.Region, p.Source(),
 		d.Describe(), USD(cents(d.WorstUSD)), limit.From, USD(p.WorstUSD)))
 }
 
@@ -80,8 +80,8 @@ func checkExpected(c *config.Cluster, p Projection, limit Limit, at func(string)
 	return at(fmt.Sprintf("the expected case of this cluster is %s%s, over %s %s (max_cost_mode: expected): %d node(s) for %s each "+
 		"(max_duration and %s around it) at %s an hour in %s (%s), so the run would be stopped at the budget before its job could end. "+
 		"Lower max_duration or factories_num, or choose a smaller instance type, or raise %s to at least %s. Nothing was launched",
-		atMost, USD(p.ExpectedUSD), limit.From, USD(limit.USD), c.Nodes(), duration(p.Expected),
-		duration(p.Expected-c.MaxDuration), USD(p.HourlyUSD), p.Region, p.Source(), limit.From, USD(p.ExpectedUSD)))
+		atMost, USD(p.ExpectedUSD), limit.From, USD(limit.USD), c.Nodes(), config.FormatDuration(p.Expected),
+		config.FormatDuration(p.Expected-c.MaxDuration), USD(p.HourlyUSD), p.Region, p.Source(), limit.From, USD(p.ExpectedUSD)))
 }
 
 // StopAfter is how long after the launch a run guarded by
@@ -97,16 +97,4 @@ func StopAfter(c *config.Cluster, p Projection, limit Limit, reserve time.Durati
 	}
 	// Truncated to the second: sooner, never later, than the limit.
 	return (time.Duration(limit.USD/p.HourlyUSD*float64(time.Hour)) - reserve).Truncate(time.Second), true
-}
-
-// duration writes d the way cluster files do ("10m", "6h25m").
-func duration(d time.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
 }

@@ -79,14 +79,14 @@ func projectCost(c *config.Cluster, region string) (*Cost, []string) {
 		return &Cost{Local: true}, nil
 	}
 	out := &Cost{Region: region, Source: p.Source(), HourlyUSD: round6(p.HourlyUSD), WorstUSD: p.WorstUSD,
-		WorstPerNode: Duration(p.Worst), ExpectedUSD: p.ExpectedUSD, ExpectedPerNode: Duration(p.Expected),
+		WorstPerNode: config.FormatDuration(p.Worst), ExpectedUSD: p.ExpectedUSD, ExpectedPerNode: config.FormatDuration(p.Expected),
 		ExpectedAssumption: cost.ExpectedAssumption(c), ExpectedAtMost: p.ExpectedUpperBound, Unpriced: p.Unknown,
 		MaxCostUSD: c.MaxCost, Counts: costCounts, LivePrices: c.LivePrices}
 	if c.GuardsExpected() {
 		out.MaxCostMode = config.MaxCostExpected
 		b := c.TimeBudget()
 		if after, ok := cost.StopAfter(c, p, cost.ClusterLimit(c, 0), b.Collect+b.Teardown); ok {
-			out.StopsAfter = Duration(max(after, 0))
+			out.StopsAfter = config.FormatDuration(max(after, 0))
 		}
 	}
 	if p.Table != nil {

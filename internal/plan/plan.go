@@ -150,9 +150,9 @@ func Make(in Input) *Plan {
 	p.Cluster = cluster(c, in.Region)
 	p.Nodes = nodes(c)
 	p.Lifetime = Lifetime{
-		ReadyTimeout: Duration(c.ReadyTimeout),
-		MaxDuration:  Duration(c.MaxDuration),
-		ExpiresAfter: Duration(c.Lifetime()),
+		ReadyTimeout: config.FormatDuration(c.ReadyTimeout),
+		MaxDuration:  config.FormatDuration(c.MaxDuration),
+		ExpiresAfter: config.FormatDuration(c.Lifetime()),
 		Budget:       bounds(c.TimeBudget()),
 	}
 	if c.Kind == config.AWS {
@@ -287,7 +287,7 @@ func nodes(c *config.Cluster) []Node {
 func tags(c *config.Cluster, repo string) map[string]string {
 	t := cloud.Tags(c, cloud.TagValues{
 		ClusterID: "<generated per run>", RunID: "<GITHUB_RUN_ID, or generated>", Repository: repo,
-		ExpiresAt: "<start + " + Duration(c.Lifetime()) + ", RFC 3339>", Creator: "<the GitHub actor or local user>",
+		ExpiresAt: "<start + " + config.FormatDuration(c.Lifetime()) + ", RFC 3339>", Creator: "<the GitHub actor or local user>",
 	})
 	orch, fact := c.Node(0), c.Node(1)
 	t[cloud.TagRole] = cloud.FlambeRole(orch.Role) + " | " + cloud.FlambeRole(fact.Role)
@@ -367,17 +367,4 @@ func shellQuote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
-// Duration writes d the way cluster files do ("90s", "10m", "6h15m"),
-// without Go's trailing zero units ("6h0m0s").
-func Duration(d time.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
 }

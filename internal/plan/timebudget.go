@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/sear-ci/sear/internal/config"
 	"github.com/sear-ci/sear/internal/timebudget"
 )
 
@@ -20,7 +21,7 @@ type Bound struct {
 
 // bounds lists b's phases that get time, in the order a run spends it.
 func bounds(b timebudget.Budget) []Bound {
-	out := []Bound{{"ready", Duration(b.Ready), "ready_timeout: launch, connect, environment check, trust and engine start, one window"}}
+	out := []Bound{{"ready", config.FormatDuration(b.Ready), "ready_timeout: launch, connect, environment check, trust and engine start, one window"}}
 	for _, x := range []struct {
 		phase  timebudget.Phase
 		covers string
@@ -28,15 +29,15 @@ func bounds(b timebudget.Budget) []Bound {
 		{timebudget.Upload, "fixed: the workspace and secrets"},
 		{timebudget.Bootstrap, "fixed: setup:'s venv and requirements"},
 		{timebudget.Setup, "fixed: setup_cmds"},
-		{timebudget.Job, fmt.Sprintf("max_duration %s, plus %s to start and stop the job", Duration(b.MaxDuration), Duration(b.JobOverhead))},
+		{timebudget.Job, fmt.Sprintf("max_duration %s, plus %s to start and stop the job", config.FormatDuration(b.MaxDuration), config.FormatDuration(b.JobOverhead))},
 		{timebudget.Collect, "fixed: bringing outputs back"},
 		{timebudget.Teardown, "fixed: every cleanup"},
 	} {
 		if d := b.Bound(x.phase); d > 0 {
-			out = append(out, Bound{x.phase.String(), Duration(d), x.covers})
+			out = append(out, Bound{x.phase.String(), config.FormatDuration(d), x.covers})
 		}
 	}
-	return append(out, Bound{"slack", Duration(b.Slack), "fixed: late steps and clock skew"})
+	return append(out, Bound{"slack", config.FormatDuration(b.Slack), "fixed: late steps and clock skew"})
 }
 
 // textBounds is the budget on one line: phase and bound.

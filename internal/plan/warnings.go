@@ -98,7 +98,7 @@ func warnings(c *config.Cluster, r *config.Runnable) []string {
 		out = append(out, fmt.Sprintf("security_group %q is a name: IAM pins security groups by id only, so the permission policy lets the role launch into any security group of the region; write its id (sg-…)", g))
 	}
 	if c.MaxDuration > HostedRunnerJobLimit {
-		out = append(out, fmt.Sprintf("max_duration %s is longer than the 6h a job may run on a GitHub-hosted runner: GitHub cancels the job first (sear's post step, the nodes' own deadline and the sweep still delete the cluster); shorten it, or run the workflow on a self-hosted runner", Duration(c.MaxDuration)))
+		out = append(out, fmt.Sprintf("max_duration %s is longer than the 6h a job may run on a GitHub-hosted runner: GitHub cancels the job first (sear's post step, the nodes' own deadline and the sweep still delete the cluster); shorten it, or run the workflow on a self-hosted runner", config.FormatDuration(c.MaxDuration)))
 	}
 	if c.Kind != config.AWS {
 		// A local cluster's nodes are this machine: they cost nothing,

@@ -358,7 +358,7 @@ func clusterDefaults(t *testing.T) map[string]string {
 		"volume_type": c.VolumeType, "volume_size": strconv.Itoa(c.VolumeSize), "username": c.Username,
 		"dedicated": b(c.Dedicated), "orchestrator_timeout": strconv.Itoa(c.OrchestratorTimeout),
 		"factories_timeout": strconv.Itoa(c.FactoriesTimeout), "engine": string(c.Engine), "spot": b(c.Spot),
-		"max_duration": plan.Duration(c.MaxDuration), "ready_timeout": plan.Duration(c.ReadyTimeout),
+		"max_duration": config.FormatDuration(c.MaxDuration), "ready_timeout": config.FormatDuration(c.ReadyTimeout),
 		"use_private_ip": b(c.UsePrivateIP), "tls": b(c.TLS),
 	}
 }
