@@ -110,13 +110,7 @@ func (rp *Reporter) createComment(ctx context.Context, body string) (string, err
 		c, resp, err = rp.client.Issues.CreateComment(ctx, rp.opts.Owner, rp.opts.Repo, rp.opts.PullRequest, &gh.IssueComment{Body: &body})
 		return resp, err
 	})
-	if err != nil {
-		if rp.forbidden(commentsWrite, what, err) {
-			return "", nil
-		}
-		return "", err
-	}
-	return c.GetHTMLURL(), nil
+	return rp.commentURL(what, c, err)
 }
 
 func (rp *Reporter) editComment(ctx context.Context, id int64, body string) (string, error) {
@@ -126,6 +120,13 @@ func (rp *Reporter) editComment(ctx context.Context, id int64, body string) (str
 		c, resp, err = rp.client.Issues.EditComment(ctx, rp.opts.Owner, rp.opts.Repo, id, &gh.IssueComment{Body: &body})
 		return resp, err
 	})
+	return rp.commentURL(what, c, err)
+}
+
+// commentURL is the link to comment c that a create or an edit wrote, or
+// its error; "" and no error when the token may not write comments, which
+// forbidden has warned about.
+func (rp *Reporter) commentURL(what string, c *gh.IssueComment, err error) (string, error) {
 	if err != nil {
 		if rp.forbidden(commentsWrite, what, err) {
 			return "", nil

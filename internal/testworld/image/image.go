@@ -165,26 +165,40 @@ func build(ctx context.Context, ref string, logw io.Writer) error {
 	if err := os.CopyFS(dir, inputs); err != nil {
 		return fmt.Errorf("write build inputs: %w", err)
 	}
-	var stdout bytes.Buffer
+	last, err := runScript(ctx, logw, filepath.Join(dir, "build.sh"))
+	if err != nil {
+		return err
+	}
+	if last != ref {
+		return fmt.Errorf("build.sh made %q, want %q (image.go and build.sh hash their inputs differently)", last, ref)
+	}
+	return nil
+}
+
+// runScript runs a build script with bash, its output going to logw, and
+// returns the last word it printed on stdout: the image it made. On
+// cancellation it ends the script's whole process group (debootstrap and
+// docker import too, not only bash), whose EXIT trap then unmounts and
+// removes its half-made root file system.
+func runScript(ctx context.Context, logw io.Writer, script string, args ...string) (string, error) {
 	// exec copies stdout and stderr on two goroutines when they differ;
 	// the caller's writer need not be safe for that.
 	logw = &lockedWriter{w: logw}
-	cmd := exec.CommandContext(ctx, "bash", filepath.Join(dir, "build.sh"))
+	var stdout bytes.Buffer
+	cmd := exec.CommandContext(ctx, "bash", append([]string{script}, args...)...)
 	cmd.Stdout = io.MultiWriter(&stdout, logw)
 	cmd.Stderr = logw
-	// On cancellation, end debootstrap and docker import too, not only bash: the script's EXIT
-	// trap then unmounts and removes its half-made root file system.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM) }
 	cmd.WaitDelay = time.Minute
 	if err := cmd.Run(); err != nil {
-		return err
+		return "", err
 	}
-	lines := strings.Fields(stdout.String())
-	if len(lines) == 0 || lines[len(lines)-1] != ref {
-		return fmt.Errorf("build.sh made %q, want %q (image.go and build.sh hash their inputs differently)", stdout.String(), ref)
+	words := strings.Fields(stdout.String())
+	if len(words) == 0 {
+		return "", nil
 	}
-	return nil
+	return words[len(words)-1], nil
 }
 
 // lockedWriter serializes writes to w.

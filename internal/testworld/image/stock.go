@@ -1,18 +1,14 @@
 package image
 
 import (
-	"bytes"
 	"context"
 	"embed"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
-	"time"
 )
 
 // The stock variant behaves like a stock Ubuntu cloud image for what sear needs on a node
@@ -109,19 +105,12 @@ func buildStock(ctx context.Context, base string, st Stock, logw io.Writer) erro
 	if err := os.CopyFS(dir, inputs); err != nil {
 		return fmt.Errorf("write build inputs: %w", err)
 	}
-	logw = &lockedWriter{w: logw}
-	var stdout bytes.Buffer
-	cmd := exec.CommandContext(ctx, "bash", filepath.Join(dir, "stock.sh"), base, st.Ref, st.Repo)
-	cmd.Stdout = io.MultiWriter(&stdout, logw)
-	cmd.Stderr = logw
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM) }
-	cmd.WaitDelay = time.Minute
-	if err := cmd.Run(); err != nil {
+	last, err := runScript(ctx, logw, filepath.Join(dir, "stock.sh"), base, st.Ref, st.Repo)
+	if err != nil {
 		return err
 	}
-	if lines := strings.Fields(stdout.String()); len(lines) == 0 || lines[len(lines)-1] != st.Ref {
-		return fmt.Errorf("stock.sh made %q, want %q", stdout.String(), st.Ref)
+	if last != st.Ref {
+		return fmt.Errorf("stock.sh made %q, want %q", last, st.Ref)
 	}
 	return nil
 }
