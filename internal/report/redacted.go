@@ -28,6 +28,20 @@ func (m masker) mask(s string) string {
 	return string(redact.Bytes([]byte(s), m.secrets))
 }
 
+// redactEach is a copy of items with f applied to each, nil for nil: the
+// report's slices are shared with the caller's Run, which must not
+// change.
+func redactEach[T any](items []T, f func(*T)) []T {
+	if items == nil {
+		return nil
+	}
+	out := slices.Clone(items)
+	for i := range out {
+		f(&out[i])
+	}
+	return out
+}
+
 // Redacted is r as every renderer shows it: each text field sanitised the
 // way the renderers will show it, then masked with r.Secrets. Sanitising
 // comes first because a secret with an escape or a control character in
@@ -57,33 +71,16 @@ func (r Run) Redacted() Run {
 	// link() drops line breaks from a URL; drop them before the mask.
 	url := func(s string) string { return m.mask(strings.ReplaceAll(redact.Sanitize(s), "\n", "")) }
 	each := func(ss []string, f func(string) string) []string {
-		if ss == nil {
-			return nil
-		}
-		out := make([]string, len(ss))
-		for i, s := range ss {
-			out[i] = f(s)
-		}
-		return out
+		return redactEach(ss, func(s *string) { *s = f(*s) })
 	}
 
 	r.Runnable = m.mask(r.Runnable)
 	r.Reason, r.Commit, r.ClusterID, r.Region = line(r.Reason), line(r.Commit), line(r.ClusterID), line(r.Region)
-	r.Phases = slices.Clone(r.Phases)
-	for i := range r.Phases {
-		p := &r.Phases[i]
-		p.Name, p.Err = line(p.Name), line(p.Err)
-	}
-	r.Nodes = slices.Clone(r.Nodes)
-	for i := range r.Nodes {
-		n := &r.Nodes[i]
-		n.Role, n.Name, n.Type = line(n.Role), line(n.Name), line(n.Type)
-	}
-	r.Interruptions = slices.Clone(r.Interruptions)
-	for i := range r.Interruptions {
-		in := &r.Interruptions[i]
+	r.Phases = redactEach(r.Phases, func(p *Phase) { p.Name, p.Err = line(p.Name), line(p.Err) })
+	r.Nodes = redactEach(r.Nodes, func(n *Node) { n.Role, n.Name, n.Type = line(n.Role), line(n.Name), line(n.Type) })
+	r.Interruptions = redactEach(r.Interruptions, func(in *Interruption) {
 		in.Node, in.Action, in.Signal = line(in.Node), line(in.Action), line(in.Signal)
-	}
+	})
 	r.Metrics = m.metrics(r.Metrics)
 	if r.Base != nil {
 		b := *r.Base
@@ -93,16 +90,12 @@ func (r Run) Redacted() Run {
 	r.Log.Lines = each(r.Log.Lines, logged)
 	r.Links = Links{CheckRun: url(r.Links.CheckRun), Log: url(r.Links.Log), Workflow: url(r.Links.Workflow), Comment: url(r.Links.Comment)}
 	r.TornDown = each(r.TornDown, line)
-	r.Leftovers = slices.Clone(r.Leftovers)
-	for i := range r.Leftovers {
-		l := &r.Leftovers[i]
+	r.Leftovers = redactEach(r.Leftovers, func(l *Leftover) {
 		l.Resource, l.Err, l.Command = line(l.Resource), line(l.Err), logged(l.Command)
-	}
-	r.ConfigErrors = slices.Clone(r.ConfigErrors)
-	for i := range r.ConfigErrors {
-		e := &r.ConfigErrors[i]
+	})
+	r.ConfigErrors = redactEach(r.ConfigErrors, func(e *ConfigError) {
 		e.File, e.Message, e.Source = text(e.File), text(e.Message), text(e.Source)
-	}
+	})
 	r.Warnings = each(r.Warnings, line)
 	r.Secrets = slices.Clone(r.Secrets)
 	return r
