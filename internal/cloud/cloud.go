@@ -55,6 +55,16 @@ type Node struct {
 	Attempts []LaunchAttempt
 }
 
+// LaunchError is a launch that failed after the attempts it lists (a
+// provider's capacity failover, each in the report); its text is Err's.
+type LaunchError struct {
+	Attempts []LaunchAttempt
+	Err      error
+}
+
+func (e *LaunchError) Error() string { return e.Err.Error() }
+func (e *LaunchError) Unwrap() error { return e.Err }
+
 // LaunchAttempt is one try at launching every node of a cluster in one
 // place. A provider with capacity failover (package ec2) tries again in
 // another zone or with other instance types when the place had no room.

@@ -8,7 +8,6 @@ import (
 	"sync"
 
 	"github.com/sear-ci/sear/internal/cloud"
-	"github.com/sear-ci/sear/internal/cloud/ec2"
 	"github.com/sear-ci/sear/internal/config"
 	"github.com/sear-ci/sear/internal/cost"
 	"github.com/sear-ci/sear/internal/pipeline"
@@ -154,7 +153,7 @@ func reportNodes(nodes []cloud.Node) []report.Node {
 // is no news.
 func launchAttempts(res *run.Result, err error) []report.Attempt {
 	var at []cloud.LaunchAttempt
-	var le *ec2.LaunchError
+	var le *cloud.LaunchError
 	switch {
 	case errors.As(err, &le):
 		at = le.Attempts

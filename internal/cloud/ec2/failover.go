@@ -58,15 +58,10 @@ func (m *spotMemo) refusedCode(az, itype string) (string, bool) {
 	return c, ok
 }
 
-// LaunchError is a launch that failed after the attempts it lists (the
-// capacity failover's, each in the report); its text is Err's.
-type LaunchError struct {
-	Attempts []cloud.LaunchAttempt
-	Err      error
-}
-
-func (e *LaunchError) Error() string { return e.Err.Error() }
-func (e *LaunchError) Unwrap() error { return e.Err }
+// LaunchError is cloud.LaunchError: the failover's attempts come back in
+// the provider-neutral type, so that command reports them without
+// knowing the provider.
+type LaunchError = cloud.LaunchError
 
 // nodeFailure is one node's failed launch within an attempt.
 type nodeFailure struct {
