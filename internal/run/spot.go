@@ -258,6 +258,13 @@ func (sw *spotWatch) stop(ctx context.Context) []report.Interruption {
 	}
 	sw.cancel()
 	sw.wg.Wait()
+	if sw.st.terminating() {
+		// A signal is ending the nodes, watchers and all: asking them
+		// anything only delays the teardown.
+		sw.mu.Lock()
+		defer sw.mu.Unlock()
+		return append([]report.Interruption(nil), sw.list...)
+	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	for _, n := range sw.st.nodes {
