@@ -256,16 +256,17 @@ func hashWhereNeeded(entries []tarEntry, trees []nodeTree) error {
 	return errors.Join(errs...)
 }
 
-// nodePlan is what one node needs.
-type nodePlan struct {
+// uploadPlan is what one node needs sent and removed for its workspace
+// to match the one uploaded.
+type uploadPlan struct {
 	send   []int    // indexes into the entries
 	remove []string // what the node has and the workspace does not
 	clean  bool     // its tree is unknown: empty its directory first
 }
 
 // planNode compares the entries with what a node has.
-func planNode(entries []tarEntry, t nodeTree) nodePlan {
-	p := nodePlan{clean: t.unknown}
+func planNode(entries []tarEntry, t nodeTree) uploadPlan {
+	p := uploadPlan{clean: t.unknown}
 	keep := make(map[string]bool, len(entries))
 	for i, e := range entries {
 		keep[e.name] = true
@@ -304,7 +305,7 @@ find . -mindepth 1 -depth -type d -empty -delete`
 
 // prune removes from the node what the workspace no longer has, before
 // the changes land: a file that became a directory must go first.
-func prune(ctx context.Context, c *remote.Client, dir string, p nodePlan) error {
+func prune(ctx context.Context, c *remote.Client, dir string, p uploadPlan) error {
 	if p.clean {
 		if err := c.Run(ctx, "rm -rf -- "+shell.Quote(dir), remote.RunOptions{}); err != nil {
 			return fmt.Errorf("empty %s: %w", dir, err)

@@ -54,7 +54,7 @@ func upload(ctx context.Context, st *state) error {
 	if err := hashWhereNeeded(entries, trees); err != nil {
 		return err
 	}
-	plans := make([]nodePlan, len(st.nodes))
+	plans := make([]uploadPlan, len(st.nodes))
 	for i := range st.nodes {
 		plans[i] = planNode(entries, trees[i])
 	}
@@ -98,7 +98,7 @@ func (st *state) uploadEntries() ([]tarEntry, error) {
 
 // syncNode brings one node's tree in line with its plan, then writes the
 // secrets INI.
-func (st *state) syncNode(ctx context.Context, n cloud.Node, p nodePlan, stream io.Reader, started int64) error {
+func (st *state) syncNode(ctx context.Context, n cloud.Node, p uploadPlan, stream io.Reader, started int64) error {
 	c, l := st.conns[n.Rank], st.layout[n.Rank]
 	if err := prune(ctx, c, l.Work, p); err != nil {
 		return err
@@ -360,7 +360,7 @@ const streamChunk = 256 << 10
 // startStreams starts one tar stream per set of nodes that need the same
 // files, and returns each node's reader (nil for a node that needs
 // nothing).
-func (st *state) startStreams(entries []tarEntry, plans []nodePlan) []*castReader {
+func (st *state) startStreams(entries []tarEntry, plans []uploadPlan) []*castReader {
 	groups := map[string][]int{} // the files sent → the ranks that need them
 	var order []string
 	for rank, p := range plans {
