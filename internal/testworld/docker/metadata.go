@@ -1,12 +1,8 @@
 package docker
 
 import (
-	"archive/tar"
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/netip"
 	"sync"
@@ -31,8 +27,7 @@ const MetadataEndpointVariable = "AWS_EC2_METADATA_SERVICE_ENDPOINT"
 
 // metadataServer is the backend's IMDS listener on its network's gateway.
 type metadataServer struct {
-	url string // http://<gateway>:<port>/
-	srv *http.Server
+	*gatewayServer
 
 	mu      sync.Mutex
 	service *imds.Server // nil until SetMetadata
@@ -40,13 +35,8 @@ type metadataServer struct {
 
 // serveMetadata listens on gateway, a free port; lookup names the instance at a source address.
 func serveMetadata(ctx context.Context, gateway string, lookup func(netip.Addr) (string, bool)) (*metadataServer, error) {
-	var lc net.ListenConfig
-	ln, err := lc.Listen(ctx, "tcp", net.JoinHostPort(gateway, "0"))
-	if err != nil {
-		return nil, fmt.Errorf("serve the instance metadata on the network's gateway: %w", err)
-	}
-	ms := &metadataServer{url: "http://" + ln.Addr().String() + "/"}
-	ms.srv = &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+	ms := &metadataServer{}
+	h := http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		ap, err := netip.ParseAddrPort(r.RemoteAddr)
 		id, ok := "", false
 		if err == nil {
@@ -60,8 +50,12 @@ func serveMetadata(ctx context.Context, gateway string, lookup func(netip.Addr) 
 			return
 		}
 		svc.ServeInstance(rw, r, id)
-	})}
-	go func() { _ = ms.srv.Serve(ln) }() // ErrServerClosed once closed
+	})
+	gs, err := serveOnGateway(ctx, gateway, "the instance metadata service", h, 10*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	ms.gatewayServer = gs
 	return ms, nil
 }
 
@@ -69,11 +63,7 @@ func (ms *metadataServer) close(ctx context.Context) error {
 	if ms == nil {
 		return nil
 	}
-	if err := ms.srv.Shutdown(ctx); err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("stop the instance metadata service: %w", err)
-	}
-	_ = ms.srv.Close()
-	return nil
+	return ms.gatewayServer.close(ctx)
 }
 
 // SetMetadata sets what the instances' metadata service answers with; until then it refuses
@@ -104,18 +94,5 @@ func (b *Backend) instanceAt(a netip.Addr) (string, bool) {
 // /etc: sshd's pam_env reads it into every session, so the commands sear runs over SSH see the
 // variable as well as what the container's own processes do.
 func (b *Backend) environmentTar() ([]byte, error) {
-	env := fmt.Appendf(nil, "%s=%s\n", MetadataEndpointVariable, b.imds.url)
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	hdr := &tar.Header{Name: "environment", Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(env)), ModTime: time.Now()}
-	if err := tw.WriteHeader(hdr); err != nil {
-		return nil, err
-	}
-	if _, err := tw.Write(env); err != nil {
-		return nil, err
-	}
-	if err := tw.Close(); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	return etcTar(nil, map[string][]byte{"environment": fmt.Appendf(nil, "%s=%s\n", MetadataEndpointVariable, b.imds.url)})
 }

@@ -1,12 +1,8 @@
 package docker
 
 import (
-	"archive/tar"
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -20,38 +16,25 @@ import (
 // naming it, copied in before the container starts, as cloud-init writes the region's mirror.
 
 // packageServer serves Options.PackageRepository on the network's gateway.
-type packageServer struct {
-	url string // http://<gateway>:<port>/
-	srv *http.Server
-}
+type packageServer struct{ *gatewayServer }
 
 // servePackages listens on gateway, a free port, and serves dir as a flat apt repository.
 func servePackages(ctx context.Context, dir string, gateway string) (*packageServer, error) {
 	if _, err := os.Stat(filepath.Join(dir, "Packages")); err != nil {
 		return nil, fmt.Errorf("package repository %s has no Packages index: %w", dir, err)
 	}
-	var lc net.ListenConfig
-	ln, err := lc.Listen(ctx, "tcp", net.JoinHostPort(gateway, "0"))
+	gs, err := serveOnGateway(ctx, gateway, "the package repository", http.FileServer(http.Dir(dir)), 30*time.Second)
 	if err != nil {
-		return nil, fmt.Errorf("serve the package repository on the network's gateway: %w", err)
+		return nil, err
 	}
-	ps := &packageServer{
-		url: "http://" + ln.Addr().String() + "/",
-		srv: &http.Server{Handler: http.FileServer(http.Dir(dir)), ReadHeaderTimeout: 30 * time.Second},
-	}
-	go func() { _ = ps.srv.Serve(ln) }() // ErrServerClosed once closed
-	return ps, nil
+	return &packageServer{gs}, nil
 }
 
 func (ps *packageServer) close(ctx context.Context) error {
 	if ps == nil {
 		return nil
 	}
-	if err := ps.srv.Shutdown(ctx); err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("stop the package repository: %w", err)
-	}
-	_ = ps.srv.Close()
-	return nil
+	return ps.gatewayServer.close(ctx)
 }
 
 // sourcesTar is /etc/apt/sources.list naming the repository, as docker cp takes it into /etc.
@@ -59,22 +42,5 @@ func (ps *packageServer) close(ctx context.Context) error {
 // are on (docs/testworld.md, known deviations).
 func (ps *packageServer) sourcesTar() ([]byte, error) {
 	list := fmt.Appendf(nil, "# the test world's package repository (internal/testworld/docker)\ndeb [trusted=yes] %s ./\n", ps.url)
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	now := time.Now()
-	for _, h := range []*tar.Header{
-		{Name: "apt/", Typeflag: tar.TypeDir, Mode: 0o755, ModTime: now},
-		{Name: "apt/sources.list", Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(list)), ModTime: now},
-	} {
-		if err := tw.WriteHeader(h); err != nil {
-			return nil, err
-		}
-	}
-	if _, err := tw.Write(list); err != nil {
-		return nil, err
-	}
-	if err := tw.Close(); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	return etcTar([]string{"apt/"}, map[string][]byte{"apt/sources.list": list})
 }
