@@ -94,7 +94,7 @@ type Cluster struct {
 	Capacity
 	// Budget is max_cost, max_cost_mode and live_prices (budget.go).
 	Budget
-	// SpotHandling is spot_signal (spot.go).
+	// SpotHandling is spot_signal and spot_retry (spot.go).
 	SpotHandling
 
 	// Set lists the fields the file gives, with their positions.
@@ -145,7 +145,7 @@ var flambeAWSFields = []string{
 var searFields = []string{
 	"engine", "spot", "max_duration", "ready_timeout", "use_private_ip", "ssh_ingress_cidr",
 	"iam_instance_profile", "outputs", "tls", "setup", "check_quotas",
-	"max_cost", "live_prices", "spot_signal", "max_cost_mode",
+	"max_cost", "live_prices", "spot_signal", "spot_retry", "max_cost_mode",
 }
 
 var localFields = []string{"name", "factories_num", "engine", "setup_cmds", "outputs", "max_duration", "ready_timeout", "tls", "setup"}

@@ -12,7 +12,14 @@ type SpotHandling struct {
 	// with its SIG prefix ("SIGTERM"); DefaultSpotSignal unless the file
 	// names another. Empty on a local cluster, which has no spot nodes.
 	SpotSignal string `json:",omitempty"`
+	// SpotRetry is spot_retry: SpotRetryOnDemand runs the job once more,
+	// on on-demand nodes, when a spot interruption ended it, from the
+	// checkpoint the job saved in SEAR_CHECKPOINT_DIR; "" never retries.
+	SpotRetry string `json:",omitempty"`
 }
+
+// SpotRetryOnDemand is spot_retry's one value.
+const SpotRetryOnDemand = "on-demand"
 
 // DefaultSpotSignal is the signal a job gets on a spot interruption
 // notice unless spot_signal names another: what a stopping container or
@@ -30,6 +37,18 @@ var spotSignals = []string{"SIGTERM", "SIGHUP", "SIGUSR1", "SIGUSR2"}
 // prefix, in any case.
 func (s *source) spotFields(fs map[string]field, c *Cluster) {
 	c.SpotSignal = DefaultSpotSignal
+	if f, ok := fs["spot_retry"]; ok {
+		if v, ok := s.str(f); ok {
+			switch {
+			case v != SpotRetryOnDemand:
+				s.errorAt(f.value, "spot_retry %q is not a retry sear makes: write spot_retry: on-demand (run the job once more on on-demand nodes after a spot interruption), or remove it", v)
+			case !c.Spot:
+				s.errorAt(f.key, "spot_retry needs spot: true: without spot nodes nothing is interrupted, so there is nothing to retry")
+			default:
+				c.SpotRetry = v
+			}
+		}
+	}
 	f, ok := fs["spot_signal"]
 	if !ok {
 		return

@@ -31,3 +31,24 @@ func TestSpotSignal(t *testing.T) {
 		t.Error("a local cluster took spot_signal; its nodes are never spot")
 	}
 }
+
+func TestSpotRetry(t *testing.T) {
+	t.Parallel()
+	const base = "!AWSCluster\nname: c\nfactories_num: 0\nfactories_type: t3.large\norchestrator_type: t3.large\n"
+	for _, tc := range []struct{ yaml, want, err string }{
+		{"spot: true\n", "", ""},
+		{"spot: true\nspot_retry: on-demand\n", SpotRetryOnDemand, ""},
+		{"spot: true\nspot_retry: spot\n", "", `spot_retry "spot" is not a retry sear makes: write spot_retry: on-demand`},
+		{"spot_retry: on-demand\n", "", "6:1: spot_retry needs spot: true"},
+	} {
+		c, err := ParseCluster("c.yaml", []byte(base+tc.yaml))
+		switch {
+		case tc.err == "" && err != nil:
+			t.Errorf("%q: %v", tc.yaml, err)
+		case tc.err == "" && c.SpotRetry != tc.want:
+			t.Errorf("%q: SpotRetry %q, want %q", tc.yaml, c.SpotRetry, tc.want)
+		case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)):
+			t.Errorf("%q: %v, want an error with %q", tc.yaml, err, tc.err)
+		}
+	}
+}

@@ -55,6 +55,9 @@ func runJob(ctx context.Context, st *state) error {
 	if err := st.preflight(ctx, orch); err != nil {
 		return err
 	}
+	if err := st.prepareCheckpoints(ctx); err != nil {
+		return fmt.Errorf("make SEAR_CHECKPOINT_DIR: %w", err)
+	}
 	if err := st.start(ctx, orch); err != nil {
 		return err
 	}
@@ -66,6 +69,11 @@ func runJob(ctx context.Context, st *state) error {
 	// The interruptions explain the job's end, whatever it was: a job that
 	// saved and exited on the signal, one the instance's end cut short.
 	st.result.Interruptions = sw.stop(ctx)
+	if err != nil && len(st.result.Interruptions) > 0 && ctx.Err() == nil {
+		// While EC2's notice lasts, the orchestrator is still there to
+		// save from, whichever node was interrupted.
+		st.saveCheckpoint(ctx)
+	}
 	if err != nil {
 		return interruptedErr(st.result.Interruptions, err)
 	}

@@ -12,20 +12,25 @@ import (
 
 // layout is where a run's files live on one node.
 type layout struct {
-	Work    string // the uploaded workspace, the job's working directory
-	Job     string // the job's log, pid and exit status
-	Output  string // SEAR_OUTPUT_DIR, brought back after the job
-	TLS     string // the node's certificate and key, and the cluster CA
-	Secrets string // the INI, on a RAM-backed file system, mode 0600
+	Work   string // the uploaded workspace, the job's working directory
+	Job    string // the job's log, pid and exit status
+	Output string // SEAR_OUTPUT_DIR, brought back after the job
+	// Checkpoint is SEAR_CHECKPOINT_DIR: where a job saves what it needs
+	// to resume. The orchestrator's is saved after a spot interruption
+	// and restored on the on-demand retry (spot_retry).
+	Checkpoint string
+	TLS        string // the node's certificate and key, and the cluster CA
+	Secrets    string // the INI, on a RAM-backed file system, mode 0600
 }
 
 func newLayout(n cloud.Node, clusterID string) layout {
 	base := path.Join(n.Home, "sear")
 	return layout{
-		Work:   path.Join(base, "work"),
-		Job:    path.Join(base, "job"),
-		Output: path.Join(base, "output"),
-		TLS:    path.Join(n.Home, ".sear", "tls"),
+		Work:       path.Join(base, "work"),
+		Job:        path.Join(base, "job"),
+		Output:     path.Join(base, "output"),
+		Checkpoint: path.Join(base, "checkpoint"),
+		TLS:        path.Join(n.Home, ".sear", "tls"),
 		// /dev/shm is tmpfs on every Linux the nodes run: the secrets
 		// never reach a disk. The rank keeps local nodes, which share
 		// this machine, apart.
@@ -45,20 +50,21 @@ func (st *state) env(n cloud.Node) map[string]string {
 		}
 	}
 	env := map[string]string{
-		"SEAR_CLUSTER_ID":   st.keys.ID,
-		"SEAR_ROLE":         string(n.Role),
-		"SEAR_RANK":         fmt.Sprint(n.Rank),
-		"SEAR_NUM_NODES":    fmt.Sprint(len(st.nodes)),
-		"SEAR_GPUS":         fmt.Sprint(n.GPUs), // this node's NVIDIA GPUs, from DescribeInstanceTypes
-		"SEAR_ORCHESTRATOR": st.nodes[0].PrivateIP,
-		"SEAR_FACTORIES":    strings.Join(factories, ","),
-		"SEAR_SECRETS":      l.Secrets,
-		"SEAR_OUTPUT_DIR":   l.Output,
-		"SEAR_TLS_CA":       path.Join(l.TLS, "ca.pem"),
-		"SEAR_TLS_CERT":     path.Join(l.TLS, "node.pem"),
-		"SEAR_TLS_KEY":      path.Join(l.TLS, "node-key.pem"),
-		"PYTHONUNBUFFERED":  "1",
-		"PYTHONPATH":        l.Work,
+		"SEAR_CLUSTER_ID":     st.keys.ID,
+		"SEAR_ROLE":           string(n.Role),
+		"SEAR_RANK":           fmt.Sprint(n.Rank),
+		"SEAR_NUM_NODES":      fmt.Sprint(len(st.nodes)),
+		"SEAR_GPUS":           fmt.Sprint(n.GPUs), // this node's NVIDIA GPUs, from DescribeInstanceTypes
+		"SEAR_ORCHESTRATOR":   st.nodes[0].PrivateIP,
+		"SEAR_FACTORIES":      strings.Join(factories, ","),
+		"SEAR_SECRETS":        l.Secrets,
+		"SEAR_OUTPUT_DIR":     l.Output,
+		"SEAR_CHECKPOINT_DIR": l.Checkpoint,
+		"SEAR_TLS_CA":         path.Join(l.TLS, "ca.pem"),
+		"SEAR_TLS_CERT":       path.Join(l.TLS, "node.pem"),
+		"SEAR_TLS_KEY":        path.Join(l.TLS, "node-key.pem"),
+		"PYTHONUNBUFFERED":    "1",
+		"PYTHONPATH":          l.Work,
 	}
 	maps.Copy(env, st.engineEnv(n)) // DASK_SCHEDULER_ADDRESS and Dask's TLS settings, or Ray's
 	if n.Rank < len(st.paths) && st.paths[n.Rank] != "" {

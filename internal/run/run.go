@@ -66,6 +66,12 @@ type Options struct {
 	// Spend, if set, stops the job when the cluster's cost so far reaches
 	// its budget (max_cost_mode: expected).
 	Spend *SpendLimit
+	// SaveCheckpoint, if set, is a directory on this machine where the
+	// orchestrator's SEAR_CHECKPOINT_DIR is saved when a spot
+	// interruption ended the job (spot_retry). RestoreCheckpoint, if
+	// set, is such a directory, uploaded to the orchestrator's
+	// SEAR_CHECKPOINT_DIR before the job starts (the retry).
+	SaveCheckpoint, RestoreCheckpoint string
 }
 
 // Result is what a run produced.
@@ -78,11 +84,14 @@ type Result struct {
 	// when the cluster had cost SpentUSD.
 	OverBudget bool
 	SpentUSD   float64
-	Metrics    Metrics
-	Outputs    []string // files brought back, relative to OutputDir
-	Phases     []Phase
-	Started    time.Time
-	Duration   time.Duration
+	// CheckpointFiles is how many files of the job's checkpoint were saved
+	// (Options.SaveCheckpoint) or restored (Options.RestoreCheckpoint).
+	CheckpointFiles int
+	Metrics         Metrics
+	Outputs         []string // files brought back, relative to OutputDir
+	Phases          []Phase
+	Started         time.Time
+	Duration        time.Duration
 
 	// OutputsCut says what the caps on outputs cut, and which to raise,
 	// as a sentence for the reader; empty when nothing was cut.
