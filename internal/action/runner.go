@@ -65,6 +65,7 @@ func (r Runner) SaveState(s State) error {
 	return WriteOutputs(r.StateFile, []Output{
 		{Name: stateRunID, Value: s.RunID}, {Name: stateClusterID, Value: s.ClusterID},
 		{Name: stateClusterKind, Value: s.ClusterKind}, {Name: stateRegion, Value: s.Region},
+		{Name: stateRetryClusterID, Value: s.RetryClusterID},
 	})
 }
 
@@ -76,6 +77,10 @@ type State struct {
 	// cluster leaves anything to sweep.
 	ClusterKind string
 	Region      string
+	// RetryClusterID is spot_retry's on-demand cluster's id, chosen before
+	// the run like ClusterID, so the post step sweeps it too; "" without
+	// spot_retry.
+	RetryClusterID string
 }
 
 // The state's names: the post step reads each as STATE_<name>.
@@ -84,11 +89,14 @@ const (
 	stateClusterID   = "cluster-id"
 	stateClusterKind = "cluster-kind"
 	stateRegion      = "region"
+
+	stateRetryClusterID = "retry-cluster-id"
 )
 
 func readState(getenv Getenv) State {
 	return State{
 		RunID: getenv("STATE_" + stateRunID), ClusterID: getenv("STATE_" + stateClusterID),
 		ClusterKind: getenv("STATE_" + stateClusterKind), Region: getenv("STATE_" + stateRegion),
+		RetryClusterID: getenv("STATE_" + stateRetryClusterID),
 	}
 }

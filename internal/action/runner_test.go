@@ -18,6 +18,7 @@ func TestReadRunner(t *testing.T) {
 		"GITHUB_EVENT_NAME": "push", "GITHUB_EVENT_PATH": "/e.json", "GITHUB_SHA": "abc",
 		"GITHUB_OUTPUT": "/f/out", "GITHUB_STATE": "/f/state", "GITHUB_STEP_SUMMARY": "/f/summary",
 		"STATE_run-id": "9001-2", "STATE_cluster-id": "sear-1", "STATE_cluster-kind": "AWSCluster", "STATE_region": "eu-west-1",
+		"STATE_retry-cluster-id": "sear-2",
 	}
 	var read []string
 	got := ReadRunner(func(k string) string { read = append(read, k); return vars[k] })
@@ -26,7 +27,7 @@ func TestReadRunner(t *testing.T) {
 		RunID: "9001", RunAttempt: "2", Actor: "octocat", Token: "ghs_x",
 		EventName: "push", EventPath: "/e.json", SHA: "abc",
 		OutputFile: "/f/out", StateFile: "/f/state", SummaryFile: "/f/summary",
-		State: State{RunID: "9001-2", ClusterID: "sear-1", ClusterKind: "AWSCluster", Region: "eu-west-1"},
+		State: State{RunID: "9001-2", ClusterID: "sear-1", ClusterKind: "AWSCluster", Region: "eu-west-1", RetryClusterID: "sear-2"},
 	}
 	if got != want {
 		t.Errorf("ReadRunner:\n got %+v\nwant %+v", got, want)
@@ -62,7 +63,7 @@ func TestWorkflowURL(t *testing.T) {
 func TestStateReachesThePostStep(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "state")
-	saved := State{RunID: "9001-1", ClusterID: "sear-5eed", ClusterKind: "AWSCluster", Region: "eu-west-1"}
+	saved := State{RunID: "9001-1", ClusterID: "sear-5eed", ClusterKind: "AWSCluster", Region: "eu-west-1", RetryClusterID: "sear-7e7"}
 	if err := (Runner{StateFile: path}).SaveState(saved); err != nil {
 		t.Fatal(err)
 	}

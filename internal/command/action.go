@@ -161,7 +161,13 @@ func (a *actionStep) run(ctx context.Context) int {
 		a.log.Error(err.Error())
 		return ExitFailure
 	}
-	if err := a.s.runner.SaveState(action.State{RunID: x.runID, ClusterID: x.clusterID,
+	if loaded.cluster.SpotRetry != "" {
+		if x.retryClusterID, err = keys.NewID(); err != nil {
+			a.log.Error(err.Error())
+			return ExitFailure
+		}
+	}
+	if err := a.s.runner.SaveState(action.State{RunID: x.runID, ClusterID: x.clusterID, RetryClusterID: x.retryClusterID,
 		ClusterKind: string(loaded.cluster.Kind), Region: regionOf(loaded.cluster, x.aws, a.s.env)}); err != nil {
 		a.log.Warning(fmt.Sprintf("sear could not save the cluster id for the post step (%v); if this run is cut short, `sear sweep --cluster-id %s` cleans up after it", err, x.clusterID))
 	}

@@ -35,7 +35,12 @@ func runActionPost(ctx context.Context, s streams) int {
 	if a.region == "" {
 		a.region = in.Region
 	}
-	return sweep(ctx, s, log, a, ec2.SweepOptions{ClusterID: state.ClusterID, Repository: s.runner.Repository}, "cluster "+state.ClusterID)
+	code := sweep(ctx, s, log, a, ec2.SweepOptions{ClusterID: state.ClusterID, Repository: s.runner.Repository}, "cluster "+state.ClusterID)
+	if id := state.RetryClusterID; id != "" {
+		// spot_retry's on-demand cluster, launched or not.
+		code = max(code, sweep(ctx, s, log, a, ec2.SweepOptions{ClusterID: id, Repository: s.runner.Repository}, "cluster "+id))
+	}
+	return code
 }
 
 // sweepExpired is the action on a schedule: `sear sweep --expired`, the

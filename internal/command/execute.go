@@ -2,9 +2,15 @@ package command
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"os"
+	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/sear-ci/sear/internal/cloud"
 	"github.com/sear-ci/sear/internal/config"
 	"github.com/sear-ci/sear/internal/pipeline"
 	"github.com/sear-ci/sear/internal/redact"
@@ -28,10 +34,14 @@ type execution struct {
 	aws     awsFlags
 	runID   string
 	// clusterID, if set, is the cluster's id, chosen before the run so
-	// that the action's post step can sweep this step's cluster alone.
-	clusterID string
-	workspace string
-	outputDir string
+	// that the action's post step can sweep this step's cluster alone;
+	// retryClusterID likewise for spot_retry's on-demand cluster.
+	clusterID, retryClusterID string
+	// spentBefore is how long an earlier cluster of this run was up (the
+	// spot cluster a retry follows), which the spend limit counts.
+	spentBefore time.Duration
+	workspace   string
+	outputDir   string
 	// outputBase, if set, is the directory outputDir must be inside with
 	// no symlink on the way (the action's workspace: a pull request fills
 	// it); maxOutputBytes and maxOutputFiles cap the outputs, zero for
@@ -83,22 +93,71 @@ func (x *execution) execute(ctx context.Context) (report.Run, *run.Result, error
 	if c.Kind == config.AWS {
 		x.tracker.update(func(r *report.Run) { r.Region = regionOf(c, x.aws, x.s.env) })
 	}
+	var saved string
+	if c.SpotRetry != "" {
+		if saved, err = os.MkdirTemp("", "sear-checkpoint-"); err != nil {
+			return x.tracker.finish(ctx, c, nil, err, x.tail), nil, fmt.Errorf("make a directory for the job's checkpoint: %w", err)
+		}
+		defer os.RemoveAll(saved)
+	}
+	res, err := x.runOn(ctx, c, provider, x.clusterID, run.Options{SaveCheckpoint: saved})
+	if retry := x.retryOnDemand(ctx, c, res, err); retry != nil {
+		first := res
+		c = retry
+		// The first cluster's time counts against a max_cost_mode:
+		// expected budget too.
+		x.spentBefore = first.Duration
+		if provider, err = providerFor(ctx, c, x.aws, x.s, x.out, x.runID, noCheck); err == nil {
+			res, err = x.runOn(ctx, c, provider, x.retryClusterID, run.Options{RestoreCheckpoint: saved})
+			res.Interruptions = append(first.Interruptions, res.Interruptions...)
+		}
+		x.tracker.update(func(r *report.Run) {
+			r.Retry = &report.Retry{ClusterID: first.ClusterID, CheckpointFiles: first.CheckpointFiles}
+		})
+	}
+	return x.tracker.finish(ctx, c, res, err, x.tail), res, err
+}
+
+// runOn runs the job on c with provider, as cluster clusterID ("" for a
+// new id), with what opts adds.
+func (x *execution) runOn(ctx context.Context, c *config.Cluster, provider cloud.Provider, clusterID string, opts run.Options) (*run.Result, error) {
 	var ini []byte
 	if x.loaded.secrets != nil {
 		ini = x.loaded.secrets.INI
 	}
 	res, err := run.Run(ctx, run.Options{
 		Runnable: x.loaded.runnable, Cluster: c, SecretsINI: ini,
-		Workspace: x.workspace, OutputDir: x.outputDir, RunID: x.runID, ClusterID: x.clusterID,
+		Workspace: x.workspace, OutputDir: x.outputDir, RunID: x.runID, ClusterID: clusterID,
 		Repository: repository("", x.s.runner), Provider: provider, Command: x.command, Log: x.out, Abandon: x.s.abandon,
 		GitToken: x.gitToken, GitTokenHost: serverURL(x.s.runner), SSHAgentSocket: x.s.env("SSH_AUTH_SOCK"),
 		Observe:    x.observeEvent,
 		OutputBase: x.outputBase, MaxOutputBytes: x.maxOutputBytes, MaxOutputFiles: x.maxOutputFiles,
-		Spend: x.spendLimit(regionOf(c, x.aws, x.s.env)),
+		Spend:          x.spendLimit(regionOf(c, x.aws, x.s.env)),
+		SaveCheckpoint: opts.SaveCheckpoint, RestoreCheckpoint: opts.RestoreCheckpoint,
 	})
 	x.out.Flush()
-	return x.tracker.finish(ctx, c, res, err, x.tail), res, err
+	return res, err
 }
+
+// retryOnDemand is the cluster to run the job again on when spot_retry
+// asks for it: c on on-demand nodes. Only a job that a spot interruption
+// ended is retried, once, and only when the first cluster's teardown left
+// nothing behind (else the report must say what is left, and a second
+// cluster would add to it) and the run was not cancelled.
+func (x *execution) retryOnDemand(ctx context.Context, c *config.Cluster, res *run.Result, err error) *config.Cluster {
+	var left cloud.LeftoverError
+	if c.SpotRetry != config.SpotRetryOnDemand || ctx.Err() != nil || !errors.Is(err, run.ErrSpotInterrupted) || errors.As(err, &left) {
+		return nil
+	}
+	fmt.Fprintf(x.out, "sear: a spot interruption ended the job (%v); spot_retry: running it once more on on-demand nodes\n", firstLine(x.maskString(err.Error())))
+	retry := *c
+	retry.Spot, retry.SpotRetry = false, ""
+	return &retry
+}
+
+// noCheck is providerFor's configured hook for the retry: its prices and
+// budget were checked before the first launch.
+func noCheck(context.Context, aws.Config) error { return nil }
 
 // observeEvent keeps the job's log tail while the job runs, then lets the
 // caller and the report see the event.

@@ -115,6 +115,7 @@ func (x *execution) spendLimit(region string) *run.SpendLimit {
 	if !ok {
 		return nil
 	}
+	after -= x.spentBefore
 	return &run.SpendLimit{After: after, HourlyUSD: p.HourlyUSD, LimitUSD: limit.USD}
 }
 

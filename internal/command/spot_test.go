@@ -121,3 +121,88 @@ func spotInterruption(t *testing.T, runID, node string, factories, rank int, sta
 	}
 	nothingLeft(t, w, runID+"-1", out, errs)
 }
+
+// retryJob resumes from its checkpoint when SEAR_CHECKPOINT_DIR has one; otherwise it waits,
+// and on the spot signal saves the step it reached there and exits 3.
+const retryJob = `import os, signal, sys, time
+ck = os.path.join(os.environ["SEAR_CHECKPOINT_DIR"], "state", "step")
+if os.path.exists(ck):
+    print("resumed from step " + open(ck).read(), flush=True)
+    sys.exit(0)
+def on(sig, frame):
+    os.makedirs(os.path.dirname(ck), exist_ok=True)
+    open(ck, "w").write("41")
+    print("saved step 41", flush=True)
+    sys.exit(3)
+signal.signal(signal.SIGUSR1, on)
+print("job started", flush=True)
+while True:
+    time.sleep(1)
+`
+
+// TestRunSpotRetry: with spot_retry: on-demand, a job that a spot interruption ended runs once
+// more, on an on-demand cluster of its own, from the checkpoint it saved in
+// SEAR_CHECKPOINT_DIR on the signal: sear saves it from the orchestrator while EC2's notice
+// lasts and restores it on the new orchestrator before the job starts. The run succeeds; the
+// report has the interruption and says the job ran again from its checkpoint; the spot
+// instance was interrupted and the retry's is on demand; nothing is left of either cluster.
+func TestRunSpotRetry(t *testing.T) {
+	t.Parallel()
+	const runID = "8193"
+	w := faultWorld(t, true, world.Options{BootDelay: 200 * time.Millisecond, TerminateDelay: 200 * time.Millisecond})
+	dir := workspace(t, retryJob, "!AWSCluster\nname: retried\nfactories_num: 0\nfactories_type: t3.micro\norchestrator_type: t3.small\n"+
+		"spot: true\nspot_retry: on-demand\nspot_signal: SIGUSR1\nready_timeout: 3m\nmax_duration: 5m\n")
+	reportFile := filepath.Join(t.TempDir(), "report.md")
+	env := runEnv(w, runID)
+	var stdout, stderr syncbuf.Buffer
+	done := make(chan int, 1)
+	go func() {
+		args := []string{"run", "--runnable", dir + "/runnable.yaml", "--cluster", dir + "/cluster.yaml", "--workspace", dir,
+			"--output-dir", t.TempDir(), "--aws-role-arn", world.RoleARN, "--report-file", reportFile}
+		done <- Run(context.Background(), Process{Args: args, Env: func(k string) string { return env[k] }, Stdout: &stdout, Stderr: &stderr})
+	}()
+	waitFor(t, "the job to start", func() bool { return strings.Contains(stdout.String(), "job started") })
+	rank := 0
+	// A notice long enough for the save, as EC2's two minutes are.
+	if err := w.SetFaults(world.Faults{EC2: &world.EC2Faults{SpotInterruption: []world.SpotInterruption{
+		{Rank: &rank, Notice: world.Duration(20 * time.Second)}}}}); err != nil {
+		t.Fatal(err)
+	}
+	var code int
+	select {
+	case code = <-done:
+	case <-time.After(8 * time.Minute):
+		t.Fatalf("sear run still running 8 minutes after the interruption\nstdout:\n%s", stdout.String())
+	}
+	out, errs := stdout.String(), stderr.String()
+	if code != ExitOK {
+		t.Fatalf("exit %d, want %d: the retry should have succeeded\nstdout:\n%s\nstderr:\n%s", code, ExitOK, out, errs)
+	}
+	for _, want := range []string{"saved step 41", "saved the job's checkpoint from retried_orchestrator: 1 file\n",
+		"spot_retry: running it once more on on-demand nodes",
+		"restored the interrupted run's checkpoint (1 file) into SEAR_CHECKPOINT_DIR", "resumed from step 41"} {
+		if !strings.Contains(out+errs, want) {
+			t.Errorf("the output lacks %q\nstdout:\n%s\nstderr:\n%s", want, out, errs)
+		}
+	}
+	markets := map[string]int{}
+	for _, i := range w.State().EC2.Instances {
+		markets[i.Market]++
+		if i.Market == "spot" && i.SpotInterruption == nil {
+			t.Errorf("spot instance %s was not the one interrupted", i.ID)
+		}
+	}
+	if markets["spot"] != 1 || markets["on-demand"] != 1 {
+		t.Errorf("instances by market %v, want the interrupted spot one and the retry's on-demand one", markets)
+	}
+	md, err := os.ReadFile(reportFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"#### Spot interruptions", "run again on on-demand nodes (spot\\_retry), from the checkpoint the interrupted job saved (1 file of SEAR\\_CHECKPOINT\\_DIR)"} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("the report lacks %q:\n%s", want, md)
+		}
+	}
+	nothingLeft(t, w, runID+"-1", out, errs)
+}

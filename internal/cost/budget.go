@@ -56,13 +56,17 @@ func Check(c *config.Cluster, p Projection, limit Limit) error {
 		return nil
 	}
 	d := p.Driver()
+	bounds, fix := c.TimeBudget().Sum(config.FormatDuration), "Lower max_duration or factories_num, or choose a smaller instance type"
+	if c.SpotRetry != "" {
+		bounds, fix = "2 × ("+bounds+"), as spot_retry may run the job again on a second cluster", fix+", or drop spot_retry"
+	}
 	return at(fmt.Sprintf("the worst case of this cluster is %s, over %s %s: %d node(s) for up to %s each "+
 		"(%s) at %s an hour in %s (%s). "+
-		"The biggest cost is the %s, %s of it. Lower max_duration or factories_num, or choose a smaller instance type, "+
+		"The biggest cost is the %s, %s of it. %s, "+
 		"or raise %s to at least %s. Nothing was launched",
 		USD(p.WorstUSD), limit.From, USD(limit.USD), c.Nodes(), config.FormatDuration(p.Worst),
-		c.TimeBudget().Sum(config.FormatDuration), USD(p.HourlyUSD), p.Region, p.Source(),
-		d.Describe(), USD(cents(d.WorstUSD)), limit.From, USD(p.WorstUSD)))
+		bounds, USD(p.HourlyUSD), p.Region, p.Source(),
+		d.Describe(), USD(cents(d.WorstUSD)), fix, limit.From, USD(p.WorstUSD)))
 }
 
 // checkExpected is Check under max_cost_mode: expected: the run is

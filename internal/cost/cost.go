@@ -118,6 +118,11 @@ func ProjectWith(c *config.Cluster, region string, table *report.PriceTable) Pro
 		return Projection{Local: true, Lines: []Line{}, Unknown: []string{}}
 	}
 	p := Projection{Region: region, Worst: c.Lifetime(), Lines: []Line{}, Unknown: []string{}}
+	if c.SpotRetry != "" {
+		// spot_retry may run the job again on a second cluster, on
+		// demand, after the first lived its whole life.
+		p.Worst *= 2
+	}
 	p.Expected = min(c.MaxDuration+expectedOverhead(c), p.Worst)
 	p.Table = table
 	p.Lines = append(p.Lines, p.line("orchestrator", c.OrchestratorTypeChoices(), c.Spot, 1))

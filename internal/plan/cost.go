@@ -46,6 +46,9 @@ type Cost struct {
 	// LivePrices says the run prices the cluster again with the AWS Price
 	// List API before launching (live_prices), which the plan cannot do.
 	LivePrices bool `json:"live_prices,omitempty"`
+	// SpotRetry says the worst case counts two clusters' lives: the spot
+	// one, and spot_retry's on-demand one after it.
+	SpotRetry bool `json:"spot_retry,omitempty"`
 	// Counts says what the sums count and what they leave out.
 	Counts string `json:"counts,omitempty"`
 	// WorstByRegion is the worst case in each region the table covers
@@ -81,7 +84,7 @@ func projectCost(c *config.Cluster, region string) (*Cost, []string) {
 	out := &Cost{Region: region, Source: p.Source(), HourlyUSD: round6(p.HourlyUSD), WorstUSD: p.WorstUSD,
 		WorstPerNode: config.FormatDuration(p.Worst), ExpectedUSD: p.ExpectedUSD, ExpectedPerNode: config.FormatDuration(p.Expected),
 		ExpectedAssumption: cost.ExpectedAssumption(c), ExpectedAtMost: p.ExpectedUpperBound, Unpriced: p.Unknown,
-		MaxCostUSD: c.MaxCost, Counts: costCounts, LivePrices: c.LivePrices}
+		MaxCostUSD: c.MaxCost, Counts: costCounts, LivePrices: c.LivePrices, SpotRetry: c.SpotRetry != ""}
 	if c.GuardsExpected() {
 		out.MaxCostMode = config.MaxCostExpected
 		b := c.TimeBudget()
@@ -154,9 +157,13 @@ func (p *Plan) textCost(b *strings.Builder) {
 		unpriced = " + the unpriced " + strings.Join(c.Unpriced, ", ")
 	}
 	fmt.Fprintf(b, "  per hour    %s%s for the whole cluster, on-demand\n", hourly(c.HourlyUSD), unpriced)
-	fmt.Fprintf(b, "  at most     %s%s: every node billed its whole life, %s (%s), "+
+	life, bounds := "its whole life", textBounds(p.Lifetime.Budget)
+	if c.SpotRetry {
+		life, bounds = "its whole life twice (spot_retry may run the job again on a second cluster)", "2 × ("+bounds+")"
+	}
+	fmt.Fprintf(b, "  at most     %s%s: every node billed %s, %s (%s), "+
 		"at the on-demand price (spot is billed at most that)\n",
-		cost.USD(c.WorstUSD), unpriced, c.WorstPerNode, textBounds(p.Lifetime.Budget))
+		cost.USD(c.WorstUSD), unpriced, life, c.WorstPerNode, bounds)
 	atMost := ""
 	if c.ExpectedAtMost {
 		atMost = "at most "

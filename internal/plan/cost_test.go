@@ -123,3 +123,18 @@ func TestPlanCostLivePrices(t *testing.T) {
 		t.Errorf("live_prices is not said:\n%s\n%s", text, js)
 	}
 }
+
+// TestPlanCostSpotRetry: spot_retry may run the job on a second cluster,
+// so the worst case counts two lives, and says so.
+func TestPlanCostSpotRetry(t *testing.T) {
+	const cluster = "!AWSCluster\nname: c\nfactories_num: 0\nfactories_type: m5.large\norchestrator_type: m5.large\nregion_name: us-east-1\nspot: true\n"
+	once, _, _ := costPlan(t, cluster)
+	twice, text, js := costPlan(t, cluster+"spot_retry: on-demand\n")
+	if twice.Cost.WorstUSD < 2*once.Cost.WorstUSD-0.01 || twice.Cost.WorstUSD > 2*once.Cost.WorstUSD+0.01 {
+		t.Errorf("worst case %v with spot_retry, %v without: want twice", twice.Cost.WorstUSD, once.Cost.WorstUSD)
+	}
+	if !strings.Contains(text, "every node billed its whole life twice (spot_retry may run the job again on a second cluster)") ||
+		!strings.Contains(text, "2 × (ready ") || !strings.Contains(js, `"spot_retry": true`) {
+		t.Errorf("the plan does not say the worst case counts the retry:\n%s", text)
+	}
+}

@@ -81,6 +81,11 @@ func (r Run) Redacted() Run {
 	r.Interruptions = redactEach(r.Interruptions, func(in *Interruption) {
 		in.Node, in.Action, in.Signal = line(in.Node), line(in.Action), line(in.Signal)
 	})
+	if r.Retry != nil {
+		rt := *r.Retry
+		rt.ClusterID = line(rt.ClusterID)
+		r.Retry = &rt
+	}
 	r.Metrics = m.metrics(r.Metrics)
 	if r.Base != nil {
 		b := *r.Base

@@ -90,7 +90,11 @@ type Run struct {
 	// Interruptions are the spot nodes EC2 interrupted during the run
 	// (spot.go), in the order the notices came.
 	Interruptions []Interruption
-	Metrics       Metrics
+	// Retry, if set, says the job was run again on on-demand nodes after
+	// a spot interruption ended it (spot_retry); the rest of the report is
+	// the retry's, Interruptions the first run's.
+	Retry   *Retry `json:",omitempty"`
+	Metrics Metrics
 	// Projected is what the run may cost at most, known before launch;
 	// the reports show it while the run is under way. nil for none.
 	Projected *Projection

@@ -25,6 +25,24 @@ type Interruption struct {
 	SignalledAt time.Time `json:",omitempty"`
 }
 
+// Retry is the on-demand retry of a job a spot interruption ended.
+type Retry struct {
+	// ClusterID is the first cluster's: the retry's is the report's own.
+	ClusterID string
+	// CheckpointFiles is how many files of SEAR_CHECKPOINT_DIR the
+	// interrupted job left on the orchestrator, restored for the retry.
+	CheckpointFiles int
+}
+
+// Sentence says what the retry was.
+func (r Retry) Sentence() string {
+	from := "from the beginning: the interrupted job saved no checkpoint in SEAR_CHECKPOINT_DIR"
+	if r.CheckpointFiles > 0 {
+		from = "from the checkpoint the interrupted job saved (" + plural(r.CheckpointFiles, "file", "files") + " of SEAR_CHECKPOINT_DIR)"
+	}
+	return "the job was run again on on-demand nodes (spot_retry), " + from + "; the interrupted cluster was " + r.ClusterID
+}
+
 // Left is the time the job had from the notice to EC2's action.
 func (i Interruption) Left() time.Duration {
 	return max(0, i.ActionTime.Sub(i.NoticedAt).Round(time.Second))
@@ -77,4 +95,14 @@ var interruptions = section{write: func(b *strings.Builder, ctx *render, sh *sha
 	if shown < len(ins) {
 		ctx.cutNote(b, "interruptions", shown, len(ins))
 	}
+	if r := ctx.run.Retry; r != nil {
+		fmt.Fprintf(b, "\n%s.\n", text(ctx.shown(upperFirst(r.Sentence()))))
+	}
 }}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
