@@ -73,3 +73,35 @@ func liveInstances(w *world.World, runID string) []string {
 	insts, _ := live(w, runID)
 	return insts
 }
+
+// TestActionPostSweepsTheRetryCluster: with spot_retry, the main step picks the on-demand
+// retry's cluster id before anything is launched and saves it beside the first, so that a post
+// step after a main step that died during the retry sweeps that cluster too.
+func TestActionPostSweepsTheRetryCluster(t *testing.T) {
+	t.Parallel()
+	w := faultWorld(t, false, world.Options{BootDelay: time.Hour, TerminateDelay: 100 * time.Millisecond})
+	const runID = "8901"
+	ws := workspace(t, "", "!AWSCluster\nname: retry\nfactories_num: 0\nfactories_type: t3.micro\norchestrator_type: t3.small\n"+
+		"spot: true\nspot_retry: on-demand\nready_timeout: 2s\nmax_duration: 10m\n")
+	env, files := awsActionEnv(t, w, ws, runID)
+	if code, stdout, _ := sear(t, env, "action"); code != ExitFailure {
+		t.Fatalf("exit %d, want a failure at ready_timeout:\n%s", code, stdout)
+	}
+	state := readFileCommands(t, filepath.Join(files, "state"))
+	first, retry := state["cluster-id"], state["retry-cluster-id"]
+	if !strings.HasPrefix(first, "sear-") || !strings.HasPrefix(retry, "sear-") || first == retry {
+		t.Fatalf("state %v: want two cluster ids", state)
+	}
+	post := map[string]string{}
+	for k, v := range env {
+		post[k] = v
+	}
+	for k, v := range state {
+		post["STATE_"+k] = v
+	}
+	code, stdout, stderr := sear(t, post, "action", "post")
+	if code != ExitOK || !strings.Contains(stdout, "swept cluster "+first+":") || !strings.Contains(stdout, "swept cluster "+retry+":") {
+		t.Errorf("post step: exit %d, want both clusters swept\n%s%s", code, stdout, stderr)
+	}
+	nothingLeft(t, w, runID+"-1", stdout, stderr)
+}
