@@ -13,7 +13,9 @@ package fakeec2
 import (
 	"context"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -37,6 +39,9 @@ type Options struct {
 	BootDelay, TerminateDelay time.Duration
 	// AccountID owns every resource created; default "123456789012".
 	AccountID string
+	// SpotPrices are the Spot prices per hour of instance types, in every
+	// zone, that DescribeSpotPriceHistory answers; a type left out has none.
+	SpotPrices map[string]float64
 }
 
 // Server is the emulated EC2 endpoint. It implements http.Handler and is
@@ -83,6 +88,9 @@ func New(opts Options) *Server {
 	s.world = newWorld()
 	s.seedNetwork()
 	s.seedImages()
+	for _, itype := range slices.Sorted(maps.Keys(opts.SpotPrices)) {
+		s.setSpotPriceLocked(itype, "", opts.SpotPrices[itype])
+	}
 	return s
 }
 
@@ -160,6 +168,7 @@ var handlers = map[string]handler{
 	"DescribeVpcs":                  (*Server).describeVpcs,
 	"DescribeInstanceTypeOfferings": (*Server).describeInstanceTypeOfferings,
 	"DescribeInstanceTypes":         (*Server).describeInstanceTypes,
+	"DescribeSpotPriceHistory":      (*Server).describeSpotPriceHistory,
 	"DescribeAvailabilityZones":     (*Server).describeAvailabilityZones,
 }
 

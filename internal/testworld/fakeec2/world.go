@@ -16,6 +16,7 @@ type world struct {
 	subnets      map[string]*subnet
 	volumes      map[string]*volume
 	enis         map[string]*networkInterface
+	spotPrices   map[string]*spotPrice // by type/zone
 }
 
 func newWorld() world {

@@ -156,6 +156,9 @@ func (w *World) build() error {
 		Credentials: w.sts,
 		Backend:     w.boot,
 		BootDelay:   w.opts.BootDelay, TerminateDelay: w.opts.TerminateDelay,
+		// Spot prices are those of sear's offline table for the region, where it has them: a
+		// test that needs another sets it (EC2().SetSpotPrice).
+		SpotPrices: tableSpotPrices(w.opts.Region),
 	})
 	// SSM answers the public parameters of the Deep Learning AMIs with the GPU images EC2 holds,
 	// and accepts the same credentials as EC2.
@@ -244,6 +247,14 @@ func (w *World) ServiceQuotas() *servicequotas.Server { return w.quotas }
 
 // Pricing is the Price List Query API emulator, for tests that set a price or inspect the calls.
 func (w *World) Pricing() *pricing.Server { return w.pricing }
+
+// tableSpotPrices are the spot prices of sear's offline price table for region.
+func tableSpotPrices(region string) map[string]float64 {
+	if t, ok := report.PricesIn(region); ok {
+		return maps.Clone(t.Spot)
+	}
+	return nil
+}
 
 // tablePrices are the products of sear's offline price table, every region.
 func tablePrices() []pricing.Instance {
