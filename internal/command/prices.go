@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsec2 "github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/pricing"
 	"github.com/aws/smithy-go"
 
@@ -22,13 +23,14 @@ import (
 
 // priceTable is the table cluster c is priced with in region once the
 // role's credentials exist: the offline one sear ships, or, when c sets
-// live_prices, the AWS Price List API's on-demand prices. A type the price
-// list lacks keeps the offline table's price, and the spot prices (which
-// only the expected case reads) stay the offline table's; the table's
-// note says both. When the API refuses (most often: the role may not call
-// pricing:GetProducts), warn says so and the offline table stands: live
-// prices refine the budget guard, they are never what stops a run.
-func priceTable(ctx context.Context, api pricelist.API, c *config.Cluster, region string, now time.Time, warn func(string)) *report.PriceTable {
+// live_prices, the AWS Price List API's on-demand prices and, for a spot
+// cluster, EC2's Spot prices in effect now (which only the expected case
+// reads). A type the price list lacks keeps the offline table's price, as
+// do the spot prices when EC2 will not say them; the table's note says
+// which. When the Price List API refuses (most often: the role may not
+// call pricing:GetProducts), warn says so and the offline table stands:
+// live prices refine the budget guard, they are never what stops a run.
+func priceTable(ctx context.Context, api pricelist.API, spot pricelist.SpotAPI, c *config.Cluster, region string, now time.Time, warn func(string)) *report.PriceTable {
 	shipped, _ := report.PricesIn(region)
 	if c.Kind != config.AWS || !c.LivePrices {
 		return shipped
@@ -40,12 +42,7 @@ func priceTable(ctx context.Context, api pricelist.API, c *config.Cluster, regio
 		if shipped != nil {
 			fallback = "the offline table of " + shipped.Date
 		}
-		advice := ""
-		var ae smithy.APIError
-		if errors.As(err, &ae) && strings.Contains(ae.ErrorCode(), "AccessDenied") {
-			advice = " (allow the role pricing:GetProducts: sear plan prints the policy with it)"
-		}
-		warn(fmt.Sprintf("%s sets live_prices, but %v%s; the cost and the budget use %s", c.File, err, advice, fallback))
+		warn(fmt.Sprintf("%s sets live_prices, but %v%s; the cost and the budget use %s", c.File, err, deniedAdvice(err, "pricing:GetProducts"), fallback))
 		return shipped
 	}
 	var fromTable []string
@@ -66,10 +63,32 @@ func priceTable(ctx context.Context, api pricelist.API, c *config.Cluster, regio
 		slices.Sort(fromTable)
 		live.Note += fmt.Sprintf("; %s not in the price list, priced from the offline table of %s", strings.Join(slices.Compact(fromTable), ", "), shipped.Date)
 	}
-	if shipped != nil && len(shipped.Spot) > 0 {
-		live.Note += "; spot prices (the expected case) from the offline table of " + shipped.Date
+	if !c.Spot {
+		return live
+	}
+	prices, err := pricelist.SpotPrices(ctx, spot, types, now)
+	switch {
+	case err != nil:
+		warn(fmt.Sprintf("%s sets live_prices, but %v%s; the expected case uses the offline table's spot prices", c.File, err,
+			deniedAdvice(err, "ec2:DescribeSpotPriceHistory")))
+		if shipped != nil && len(shipped.Spot) > 0 {
+			live.Note += "; spot prices (the expected case) from the offline table of " + shipped.Date
+		}
+	default:
+		live.Spot = prices
+		live.Note += "; spot prices (the expected case) read from EC2's DescribeSpotPriceHistory, the dearest zone's"
 	}
 	return live
+}
+
+// deniedAdvice is what to allow when err is an AWS refusal for lack of
+// permission, "" for any other error.
+func deniedAdvice(err error, action string) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) && (strings.Contains(ae.ErrorCode(), "AccessDenied") || ae.ErrorCode() == "UnauthorizedOperation") {
+		return " (allow the role " + action + ": sear plan prints the policy with it)"
+	}
+	return ""
 }
 
 // reprice prices the cluster again when it sets live_prices, once the
@@ -86,7 +105,7 @@ func (x *execution) reprice(ctx context.Context, cfg aws.Config) error {
 		fmt.Fprintf(x.out, "sear: warning: %s\n", w)
 		x.tracker.update(func(r *report.Run) { r.Warnings = append(r.Warnings, w) })
 	}
-	table := priceTable(ctx, pricingClient(cfg), c, cfg.Region, time.Now(), warn)
+	table := priceTable(ctx, pricingClient(cfg), awsec2.NewFromConfig(cfg), c, cfg.Region, time.Now(), warn)
 	if err := checkBudgetWith(c, cfg.Region, table, x.maxCost); err != nil {
 		return err
 	}

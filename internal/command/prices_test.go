@@ -3,6 +3,7 @@ package command
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -10,12 +11,14 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	awsec2 "github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/pricing"
 
 	"github.com/sear-ci/sear/internal/config"
 	"github.com/sear-ci/sear/internal/cost"
 	"github.com/sear-ci/sear/internal/report"
 	"github.com/sear-ci/sear/internal/run"
+	"github.com/sear-ci/sear/internal/testworld/fakeec2"
 	fakepricing "github.com/sear-ci/sear/internal/testworld/pricing"
 	"github.com/sear-ci/sear/internal/testworld/sigv4"
 )
@@ -59,11 +62,11 @@ func TestPriceTableLive(t *testing.T) {
 	warn := func(w string) { warnings = append(warnings, w) }
 	now := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
 
-	if got := priceTable(context.Background(), api, pricedCluster(t, ""), "us-east-1", now, warn); got != shipped || len(s.Calls()) != 0 {
+	if got := priceTable(context.Background(), api, nil, pricedCluster(t, ""), "us-east-1", now, warn); got != shipped || len(s.Calls()) != 0 {
 		t.Fatalf("without live_prices: table %p (want the shipped %p), %d calls", got, shipped, len(s.Calls()))
 	}
 	c := pricedCluster(t, "live_prices: true\n")
-	got := priceTable(context.Background(), api, c, "us-east-1", now, warn)
+	got := priceTable(context.Background(), api, nil, c, "us-east-1", now, warn)
 	if len(warnings) != 0 || !got.Live {
 		t.Fatalf("warnings %v, table %+v", warnings, got)
 	}
@@ -91,7 +94,7 @@ func TestPriceTableDenied(t *testing.T) {
 	s, api := pricingFixture(t)
 	s.SetAccessDenied(true)
 	var warnings []string
-	got := priceTable(context.Background(), api, pricedCluster(t, "live_prices: true\n"), "us-east-1", time.Now(),
+	got := priceTable(context.Background(), api, nil, pricedCluster(t, "live_prices: true\n"), "us-east-1", time.Now(),
 		func(w string) { warnings = append(warnings, w) })
 	shipped, _ := report.PricesIn("us-east-1")
 	if got != shipped {
@@ -142,5 +145,40 @@ func TestVerdictOverBudget(t *testing.T) {
 	}
 	if v.Conclusion() != "failure" {
 		t.Errorf("conclusion %q, want failure", v.Conclusion())
+	}
+}
+
+// TestPriceTableSpot: for a spot cluster with live_prices, the expected
+// case's spot prices are EC2's in effect now, and the note says so; when
+// EC2 will not say them, a warning, and the offline table's stand.
+func TestPriceTableSpot(t *testing.T) {
+	t.Parallel()
+	_, api := pricingFixture(t,
+		fakepricing.Instance{Region: "us-east-1", Location: "US East (N. Virginia)", Type: "t3.micro", HourlyUSD: 0.0104})
+	const key, secret = "AKIASPOTPRICES000001", "spot-secret"
+	ec2srv := fakeec2.New(fakeec2.Options{Credentials: sigv4.StaticSource{key: secret},
+		SpotPrices: map[string]float64{"t3.micro": 0.0033, "c6i.large": 0.031}})
+	t.Cleanup(ec2srv.Close)
+	hs := httptest.NewServer(ec2srv)
+	t.Cleanup(hs.Close)
+	spot := func(k string) *awsec2.Client {
+		return awsec2.New(awsec2.Options{Region: "us-east-1", BaseEndpoint: aws.String(hs.URL), HTTPClient: hs.Client(),
+			Credentials: credentials.NewStaticCredentialsProvider(k, secret, ""), Retryer: aws.NopRetryer{}})
+	}
+	c := pricedCluster(t, "spot: true\nlive_prices: true\n")
+	var warnings []string
+	warn := func(w string) { warnings = append(warnings, w) }
+	got := priceTable(context.Background(), api, spot(key), c, "us-east-1", time.Now(), warn)
+	if len(warnings) != 0 || got.Spot["t3.micro"] != 0.0033 || got.Spot["c6i.large"] != 0.031 || len(got.Spot) != 2 {
+		t.Errorf("warnings %v, spot prices %v", warnings, got.Spot)
+	}
+	if !strings.Contains(got.Note, "spot prices (the expected case) read from EC2's DescribeSpotPriceHistory") {
+		t.Errorf("note %q", got.Note)
+	}
+	shipped, _ := report.PricesIn("us-east-1")
+	got = priceTable(context.Background(), api, spot("AKIAUNKNOWNKEY000000"), c, "us-east-1", time.Now(), warn)
+	if len(warnings) != 1 || !strings.Contains(warnings[0], "the expected case uses the offline table's spot prices") ||
+		!maps.Equal(got.Spot, shipped.Spot) {
+		t.Errorf("EC2 refusing: warnings %q, spot prices %v", warnings, got.Spot)
 	}
 }

@@ -36,9 +36,11 @@ func TestOptInPermissionsGolden(t *testing.T) {
 			},
 		},
 		{
+			// pricing:GetProducts, and for a spot cluster (as this one is)
+			// ec2:DescribeSpotPriceHistory.
 			name: "live-prices", file: "testdata/live-prices.yaml", field: "live_prices", action: "pricing",
-			set:      func(c *config.Cluster, on bool) { c.LivePrices = on },
-			requests: []request{{"pricing:GetProducts", "*", nil}},
+			set:      func(c *config.Cluster, on bool) { c.LivePrices, c.Spot = on, on },
+			requests: []request{{"pricing:GetProducts", "*", nil}, {"ec2:DescribeSpotPriceHistory", "*", nil}},
 		},
 	} {
 		for _, on := range []bool{true, false} {

@@ -237,12 +237,17 @@ func gpuDefaultImage(c *config.Cluster) bool {
 	return false
 }
 
-// describeActions are the Describe calls package cloud/ec2 makes for c:
+// describeActions are the Describe calls sear makes for c:
 // DescribeInstanceTypes only when a node has a GPU type, whose GPUs sear
 // counts with it (typeInfos), or check_quotas is set, whose check counts
-// vCPUs with it (checkQuotas).
+// vCPUs with it (checkQuotas); DescribeSpotPriceHistory only for a spot
+// cluster with live_prices.
 func describeActions(c *config.Cluster) []string {
 	out := []string{"ec2:DescribeInstances", "ec2:DescribeSecurityGroups", "ec2:DescribeImages", "ec2:DescribeSubnets", "ec2:DescribeInstanceTypeOfferings"}
+	if c.LivePrices && c.Spot {
+		// live_prices reads a spot cluster's Spot prices (package pricelist).
+		out = append(out, "ec2:DescribeSpotPriceHistory")
+	}
 	if c.CheckQuotas {
 		return append(out, "ec2:DescribeInstanceTypes")
 	}

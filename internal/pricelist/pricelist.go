@@ -1,6 +1,8 @@
-// Package pricelist reads EC2's on-demand instance prices at run time from
-// the AWS Price List Query API (GetProducts), for a cluster that opts in
-// with live_prices: true and a role that may call pricing:GetProducts. The
+// Package pricelist reads EC2's instance prices at run time, for a cluster
+// that opts in with live_prices: true: the on-demand ones from the AWS
+// Price List Query API (GetProducts, with pricing:GetProducts), and for a
+// spot cluster the Spot prices from EC2's DescribeSpotPriceHistory (with
+// ec2:DescribeSpotPriceHistory). The
 // result is a report.PriceTable like the offline one sear ships, marked
 // Live, so the projection, the budget guard and the reports use it
 // unchanged and say where the prices came from.
@@ -24,6 +26,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/pricing"
 	"github.com/aws/aws-sdk-go-v2/service/pricing/types"
 
@@ -140,6 +144,49 @@ func onDemandHourly(doc string) ([]float64, error) {
 				return nil, fmt.Errorf("a product of the price list has the price %q, not an amount in USD", usd)
 			}
 			out = append(out, v)
+		}
+	}
+	return out, nil
+}
+
+// SpotAPI is the part of the EC2 client SpotPrices calls.
+type SpotAPI interface {
+	DescribeSpotPriceHistory(ctx context.Context, in *ec2.DescribeSpotPriceHistoryInput, opts ...func(*ec2.Options)) (*ec2.DescribeSpotPriceHistoryOutput, error)
+}
+
+// SpotPrices are the Spot prices in effect now of instanceTypes, Linux,
+// in the region api is for: for each type the dearest of its zones', as
+// the cluster may land in any of them. A start and end time of now make
+// DescribeSpotPriceHistory return just the price in effect in each zone
+// ("If you specify a start and end time, the operation returns the prices
+// of the instance types within that time range. It also returns the last
+// price change before the start time", EC2 API Reference). A type with no
+// price anywhere is left out.
+func SpotPrices(ctx context.Context, api SpotAPI, instanceTypes []string, now time.Time) (map[string]float64, error) {
+	out := map[string]float64{}
+	if len(instanceTypes) == 0 {
+		return out, nil
+	}
+	its := make([]ec2types.InstanceType, 0, len(instanceTypes))
+	for _, t := range slices.Compact(slices.Sorted(slices.Values(instanceTypes))) {
+		its = append(its, ec2types.InstanceType(t))
+	}
+	in := &ec2.DescribeSpotPriceHistoryInput{InstanceTypes: its, ProductDescriptions: []string{"Linux/UNIX"},
+		StartTime: aws.Time(now), EndTime: aws.Time(now)}
+	p := ec2.NewDescribeSpotPriceHistoryPaginator(api, in)
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("read the spot prices of %v: %w", instanceTypes, err)
+		}
+		for _, sp := range page.SpotPriceHistory {
+			v, err := strconv.ParseFloat(aws.ToString(sp.SpotPrice), 64)
+			if err != nil || !(v >= 0) || math.IsInf(v, 0) {
+				return nil, fmt.Errorf("EC2 gave %s the spot price %q, not an amount in USD", sp.InstanceType, aws.ToString(sp.SpotPrice))
+			}
+			if t := string(sp.InstanceType); v > out[t] {
+				out[t] = v
+			}
 		}
 	}
 	return out, nil

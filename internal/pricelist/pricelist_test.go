@@ -9,10 +9,12 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/pricing"
 	"github.com/aws/smithy-go"
 
 	"github.com/sear-ci/sear/internal/report"
+	"github.com/sear-ci/sear/internal/testworld/fakeec2"
 	fakepricing "github.com/sear-ci/sear/internal/testworld/pricing"
 	"github.com/sear-ci/sear/internal/testworld/sigv4"
 )
@@ -125,4 +127,25 @@ func FuzzOnDemandHourly(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestSpotPrices: for each type, the dearest zone's Spot price in effect
+// now, read from EC2; a type without Spot prices is left out.
+func TestSpotPrices(t *testing.T) {
+	t.Parallel()
+	s := fakeec2.New(fakeec2.Options{Region: "eu-west-1", Credentials: sigv4.StaticSource{testKey: testSecret},
+		SpotPrices: map[string]float64{"t3.micro": 0.004, "g5.xlarge": 0.41}})
+	t.Cleanup(s.Close)
+	s.SetSpotPrice("g5.xlarge", "eu-west-1c", 0.52)
+	hs := httptest.NewServer(s)
+	t.Cleanup(hs.Close)
+	c := ec2.New(ec2.Options{Region: "eu-west-1", BaseEndpoint: aws.String(hs.URL), HTTPClient: hs.Client(),
+		Credentials: credentials.NewStaticCredentialsProvider(testKey, testSecret, ""), Retryer: aws.NopRetryer{}})
+	got, err := SpotPrices(context.Background(), c, []string{"g5.xlarge", "t3.micro", "m5.large", "g5.xlarge"}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got["g5.xlarge"] != 0.52 || got["t3.micro"] != 0.004 {
+		t.Errorf("spot prices %v, want g5.xlarge's dearest zone (0.52) and t3.micro's", got)
+	}
 }
