@@ -34,8 +34,11 @@ import (
 // collecting outputs and teardown.
 const ExpectedOverhead = 10 * time.Minute
 
-// ExpectedBootstrap is what a setup: bootstrap adds to it: BENCHMARKS.md
-// measured 8m42s for a venv with pip's engine packages.
+// ExpectedBootstrap is what a setup: bootstrap adds to it. BENCHMARKS.md
+// measured 22 s with Debian's packages from a repository next to the nodes,
+// and 8m42s for the same on an overloaded machine; pip's engine packages
+// (torch's, ray's wheels) come from PyPI over the network and are larger,
+// so the expected case keeps ten minutes, which overstates a quick one.
 const ExpectedBootstrap = 10 * time.Minute
 
 // ExpectedAssumption says what the expected case of c assumes, for the
