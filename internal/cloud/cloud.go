@@ -13,13 +13,15 @@ import (
 	"github.com/sear-ci/sear/internal/remote"
 )
 
-// Role is a node's part in the cluster.
-type Role string
+// Role is a node's part in the cluster: config's, the one the cluster
+// file's node of a rank (config.Cluster.Node) has, so a provider takes
+// it from there with no conversion.
+type Role = config.Role
 
 // The roles, named as Flambé's Role tag names them (lower-cased).
 const (
-	Orchestrator Role = "orchestrator"
-	Factory      Role = "factory"
+	Orchestrator = config.RoleOrchestrator
+	Factory      = config.RoleFactory
 )
 
 // Spec is what to bring up.

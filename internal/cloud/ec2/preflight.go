@@ -28,7 +28,7 @@ type nodePlan struct {
 }
 
 func newNodePlan(n config.Node, userData string) nodePlan {
-	return nodePlan{rank: n.Rank, role: cloud.Role(n.Role), name: n.Name, file: n, userData: userData}
+	return nodePlan{rank: n.Rank, role: n.Role, name: n.Name, file: n, userData: userData}
 }
 
 // launchPlan is everything Launch needs, checked before anything costs

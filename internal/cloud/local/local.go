@@ -71,7 +71,7 @@ func (p *Provider) Launch(ctx context.Context, spec cloud.Spec) ([]cloud.Node, e
 
 func (p *Provider) start(spec cloud.Spec, rank int, kn *keys.Node, base, username string) (cloud.Node, error) {
 	cn := spec.Cluster.Node(rank)
-	role, name := cloud.Role(cn.Role), cn.Name
+	role, name := cn.Role, cn.Name
 	dir := filepath.Join(base, name)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return cloud.Node{}, fmt.Errorf("local node %s: %w", name, err)
