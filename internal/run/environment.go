@@ -70,7 +70,7 @@ func bootstrap(ctx context.Context, st *state) error {
 		}
 		st.logf("sear: bootstrap on %s %s in %s: %s", n.Name, result, total.Round(time.Millisecond), strings.Join(parts, ", "))
 		mu.Lock()
-		st.bootPhases = append(st.bootPhases, pipeline.Event{Step: "bootstrap " + n.Name, Phase: pipeline.PhaseRun, Start: start, Duration: total, Err: err, Done: true})
+		st.bootPhases = append(st.bootPhases, pipeline.Event{Step: StepBootstrap + " " + n.Name, Phase: pipeline.PhaseRun, Start: start, Duration: total, Err: err, Done: true})
 		mu.Unlock()
 		if err != nil {
 			return err
