@@ -148,8 +148,26 @@ func removeSecrets(ctx context.Context, st *state) error {
 			return nil
 		}
 		dir := path.Dir(st.layout[n.Rank].Secrets)
-		return st.conns[n.Rank].Run(ctx, "rm -rf "+shell.Quote(dir), remote.RunOptions{})
+		err := st.conns[n.Rank].Run(ctx, "rm -rf "+shell.Quote(dir), remote.RunOptions{})
+		if err != nil && st.reclaimed(n.Rank) {
+			// EC2 reclaimed the node: the INI was in the RAM of an
+			// instance that is gone or going, not on a disk it leaves.
+			st.logf("sear: %s, which EC2 interrupted, could not be reached to remove the secrets INI; it was in the instance's RAM, which went with it", n.Name)
+			return nil
+		}
+		return err
 	})
+}
+
+// reclaimed says whether EC2 interrupted the node of rank while the job
+// ran.
+func (st *state) reclaimed(rank int) bool {
+	for _, in := range st.result.Interruptions {
+		if in.Rank == rank {
+			return true
+		}
+	}
+	return false
 }
 
 // workspaceFiles lists what to upload: in a git work tree, the files git
