@@ -52,6 +52,33 @@ func TestRunSpotInterruption(t *testing.T) {
 	}
 }
 
+// runInterrupted runs `sear run` on the workspace dir in the world, and once the job prints
+// "job started", has EC2 interrupt the spot node of rank with a notice of the given length. It
+// returns sear's exit status, its output and the report file.
+func runInterrupted(t *testing.T, w *world.World, dir, runID string, rank int, notice time.Duration) (code int, stdout, stderr, reportFile string) {
+	t.Helper()
+	reportFile = filepath.Join(t.TempDir(), "report.md")
+	env := runEnv(w, runID)
+	var out, errs syncbuf.Buffer
+	done := make(chan int, 1)
+	go func() {
+		args := []string{"run", "--runnable", dir + "/runnable.yaml", "--cluster", dir + "/cluster.yaml", "--workspace", dir,
+			"--output-dir", t.TempDir(), "--aws-role-arn", world.RoleARN, "--report-file", reportFile}
+		done <- Run(context.Background(), Process{Args: args, Env: func(k string) string { return env[k] }, Stdout: &out, Stderr: &errs})
+	}()
+	waitFor(t, "the job to start", func() bool { return strings.Contains(out.String(), "job started") })
+	if err := w.SetFaults(world.Faults{EC2: &world.EC2Faults{SpotInterruption: []world.SpotInterruption{
+		{Rank: &rank, Notice: world.Duration(notice)}}}}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case code = <-done:
+	case <-time.After(8 * time.Minute):
+		t.Fatalf("sear run still running 8 minutes after the interruption\nstdout:\n%s", out.String())
+	}
+	return code, out.String(), errs.String(), reportFile
+}
+
 func spotInterruption(t *testing.T, runID, node string, factories, rank int, stay bool) {
 	w := faultWorld(t, true, world.Options{BootDelay: 200 * time.Millisecond, TerminateDelay: 200 * time.Millisecond})
 	dir := workspace(t, spotJob, "!AWSCluster\nname: spotty\nfactories_num: "+strconv.Itoa(factories)+"\nfactories_type: t3.micro\norchestrator_type: t3.small\n"+
@@ -59,27 +86,7 @@ func spotInterruption(t *testing.T, runID, node string, factories, rank int, sta
 	if stay {
 		os.WriteFile(filepath.Join(dir, "runnable.yaml"), []byte("!Script\nscript: job\nargs: [stay]\n"), 0o644)
 	}
-	reportFile := filepath.Join(t.TempDir(), "report.md")
-	env := runEnv(w, runID)
-	var stdout, stderr syncbuf.Buffer
-	done := make(chan int, 1)
-	go func() {
-		args := []string{"run", "--runnable", dir + "/runnable.yaml", "--cluster", dir + "/cluster.yaml", "--workspace", dir,
-			"--output-dir", t.TempDir(), "--aws-role-arn", world.RoleARN, "--report-file", reportFile}
-		done <- Run(context.Background(), Process{Args: args, Env: func(k string) string { return env[k] }, Stdout: &stdout, Stderr: &stderr})
-	}()
-	waitFor(t, "the job to start", func() bool { return strings.Contains(stdout.String(), "job started") })
-	if err := w.SetFaults(world.Faults{EC2: &world.EC2Faults{SpotInterruption: []world.SpotInterruption{
-		{Rank: &rank, Notice: world.Duration(3 * time.Second)}}}}); err != nil {
-		t.Fatal(err)
-	}
-	var code int
-	select {
-	case code = <-done:
-	case <-time.After(5 * time.Minute):
-		t.Fatalf("sear run still running 5 minutes after the interruption\nstdout:\n%s", stdout.String())
-	}
-	out, errs := stdout.String(), stderr.String()
+	code, out, errs, reportFile := runInterrupted(t, w, dir, runID, rank, 3*time.Second)
 	if code != ExitFailure {
 		t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, ExitFailure, out, errs)
 	}
@@ -158,29 +165,8 @@ func TestRunSpotRetry(t *testing.T) {
 	w := faultWorld(t, true, world.Options{BootDelay: 200 * time.Millisecond, TerminateDelay: 200 * time.Millisecond})
 	dir := workspace(t, retryJob, "!AWSCluster\nname: retried\nfactories_num: 0\nfactories_type: t3.micro\norchestrator_type: t3.small\n"+
 		"spot: true\nspot_retry: on-demand\nspot_signal: SIGUSR1\nready_timeout: 3m\nmax_duration: 5m\n")
-	reportFile := filepath.Join(t.TempDir(), "report.md")
-	env := runEnv(w, runID)
-	var stdout, stderr syncbuf.Buffer
-	done := make(chan int, 1)
-	go func() {
-		args := []string{"run", "--runnable", dir + "/runnable.yaml", "--cluster", dir + "/cluster.yaml", "--workspace", dir,
-			"--output-dir", t.TempDir(), "--aws-role-arn", world.RoleARN, "--report-file", reportFile}
-		done <- Run(context.Background(), Process{Args: args, Env: func(k string) string { return env[k] }, Stdout: &stdout, Stderr: &stderr})
-	}()
-	waitFor(t, "the job to start", func() bool { return strings.Contains(stdout.String(), "job started") })
-	rank := 0
 	// A notice long enough for the save, as EC2's two minutes are.
-	if err := w.SetFaults(world.Faults{EC2: &world.EC2Faults{SpotInterruption: []world.SpotInterruption{
-		{Rank: &rank, Notice: world.Duration(20 * time.Second)}}}}); err != nil {
-		t.Fatal(err)
-	}
-	var code int
-	select {
-	case code = <-done:
-	case <-time.After(8 * time.Minute):
-		t.Fatalf("sear run still running 8 minutes after the interruption\nstdout:\n%s", stdout.String())
-	}
-	out, errs := stdout.String(), stderr.String()
+	code, out, errs, reportFile := runInterrupted(t, w, dir, runID, 0, 20*time.Second)
 	if code != ExitOK {
 		t.Fatalf("exit %d, want %d: the retry should have succeeded\nstdout:\n%s\nstderr:\n%s", code, ExitOK, out, errs)
 	}
