@@ -156,17 +156,33 @@ while True:
 // TestRunSpotRetry: with spot_retry: on-demand, a job that a spot interruption ended runs once
 // more, on an on-demand cluster of its own, from the checkpoint it saved in
 // SEAR_CHECKPOINT_DIR on the signal: sear saves it from the orchestrator while EC2's notice
-// lasts and restores it on the new orchestrator before the job starts. The run succeeds; the
-// report has the interruption and says the job ran again from its checkpoint; the spot
-// instance was interrupted and the retry's is on demand; nothing is left of either cluster.
+// lasts (the orchestrator's own, or, when a factory is interrupted, the orchestrator that
+// outlives it) and restores it on the new orchestrator before the job starts. The run
+// succeeds; the report has the interruption and says the job ran again from its checkpoint;
+// one spot instance was interrupted and the retry's are on demand; nothing is left of either
+// cluster.
 func TestRunSpotRetry(t *testing.T) {
 	t.Parallel()
-	const runID = "8193"
+	for _, tc := range []struct {
+		name, runID     string
+		factories, rank int
+	}{
+		{"the orchestrator interrupted", "8193", 0, 0},
+		{"a factory interrupted, the orchestrator saves", "8194", 1, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			spotRetry(t, tc.runID, tc.factories, tc.rank)
+		})
+	}
+}
+
+func spotRetry(t *testing.T, runID string, factories, rank int) {
 	w := faultWorld(t, true, world.Options{BootDelay: 200 * time.Millisecond, TerminateDelay: 200 * time.Millisecond})
-	dir := workspace(t, retryJob, "!AWSCluster\nname: retried\nfactories_num: 0\nfactories_type: t3.micro\norchestrator_type: t3.small\n"+
+	dir := workspace(t, retryJob, "!AWSCluster\nname: retried\nfactories_num: "+strconv.Itoa(factories)+"\nfactories_type: t3.micro\norchestrator_type: t3.small\n"+
 		"spot: true\nspot_retry: on-demand\nspot_signal: SIGUSR1\nready_timeout: 3m\nmax_duration: 5m\n")
 	// A notice long enough for the save, as EC2's two minutes are.
-	code, out, errs, reportFile := runInterrupted(t, w, dir, runID, 0, 20*time.Second)
+	code, out, errs, reportFile := runInterrupted(t, w, dir, runID, rank, 20*time.Second)
 	if code != ExitOK {
 		t.Fatalf("exit %d, want %d: the retry should have succeeded\nstdout:\n%s\nstderr:\n%s", code, ExitOK, out, errs)
 	}
@@ -178,14 +194,16 @@ func TestRunSpotRetry(t *testing.T) {
 		}
 	}
 	markets := map[string]int{}
+	interrupted := 0
 	for _, i := range w.State().EC2.Instances {
 		markets[i.Market]++
-		if i.Market == "spot" && i.SpotInterruption == nil {
-			t.Errorf("spot instance %s was not the one interrupted", i.ID)
+		if i.SpotInterruption != nil {
+			interrupted++
 		}
 	}
-	if markets["spot"] != 1 || markets["on-demand"] != 1 {
-		t.Errorf("instances by market %v, want the interrupted spot one and the retry's on-demand one", markets)
+	if nodes := factories + 1; markets["spot"] != nodes || markets["on-demand"] != nodes || interrupted != 1 {
+		t.Errorf("instances by market %v, %d interrupted; want %d spot, one of them interrupted, and the retry's %d on demand",
+			markets, interrupted, nodes, nodes)
 	}
 	md, err := os.ReadFile(reportFile)
 	if err != nil {
