@@ -3,6 +3,7 @@ package command
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/sear-ci/sear/internal/action"
@@ -35,43 +36,57 @@ func runActionPost(ctx context.Context, s streams) int {
 	if a.region == "" {
 		a.region = in.Region
 	}
-	code := sweep(ctx, s, log, a, ec2.SweepOptions{ClusterID: state.ClusterID, Repository: s.runner.Repository}, "cluster "+state.ClusterID)
+	targets := []sweepTarget{{ec2.SweepOptions{ClusterID: state.ClusterID, Repository: s.runner.Repository}, "cluster " + state.ClusterID}}
 	if id := state.RetryClusterID; id != "" {
 		// spot_retry's on-demand cluster, launched or not.
-		code = max(code, sweep(ctx, s, log, a, ec2.SweepOptions{ClusterID: id, Repository: s.runner.Repository}, "cluster "+id))
+		targets = append(targets, sweepTarget{ec2.SweepOptions{ClusterID: id, Repository: s.runner.Repository}, "cluster " + id})
 	}
-	return code
+	return sweep(ctx, s, log, a, targets...)
 }
 
 // sweepExpired is the action on a schedule: `sear sweep --expired`, the
 // fourth layer of teardown.
 func (a *actionStep) sweepExpired(ctx context.Context) int {
 	f := awsFlags{roleARN: a.in.RoleARN, region: a.in.Region, duration: a.in.RoleDuration, mask: func(v string) { a.log.Mask([]string{v}) }}
-	return sweep(ctx, a.s, a.log, f, ec2.SweepOptions{Expired: true, Repository: a.s.runner.Repository}, "runs past their sear:expires-at")
+	return sweep(ctx, a.s, a.log, f, sweepTarget{ec2.SweepOptions{Expired: true, Repository: a.s.runner.Repository}, "runs past their sear:expires-at"})
 }
 
-// sweep deletes what opts selects and reports what it did; anything left
-// fails the step with the commands that delete it.
-func sweep(ctx context.Context, s streams, log *action.Log, a awsFlags, opts ec2.SweepOptions, what string) int {
+// sweepTarget is what one sweep deletes, and how the log names it.
+type sweepTarget struct {
+	opts ec2.SweepOptions
+	what string
+}
+
+// sweep deletes what each target selects, with one set of credentials and
+// within one sweepTimeout, and reports what it did; anything left fails
+// the step with the commands that delete it.
+func sweep(ctx context.Context, s streams, log *action.Log, a awsFlags, targets ...sweepTarget) int {
 	// EC2's answers (tags, error messages) are text sear did not write.
 	defer log.Fence()()
 	out := redact.NewWriter(s.stdout, nil)
 	defer out.Flush()
 	cfg, err := a.config(ctx, s, out, "")
 	if err != nil {
-		log.Error(fmt.Sprintf("sear could not get AWS credentials to sweep %s: %s", what, redact.String(err.Error(), out.Secrets())))
+		whats := make([]string, len(targets))
+		for i, t := range targets {
+			whats[i] = t.what
+		}
+		log.Error(fmt.Sprintf("sear could not get AWS credentials to sweep %s: %s", strings.Join(whats, " and "), redact.String(err.Error(), out.Secrets())))
 		return ExitFailure
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sweepTimeout)
 	defer cancel()
-	opts.Log = out
-	res, err := ec2.Sweep(sctx, cfg, opts)
-	out.Flush()
-	fmt.Fprintf(out, "sear: swept %s: %d instance(s) and %d security group(s) in %s\n", what, len(res.Instances), len(res.SecurityGroups), res.Region)
-	out.Flush()
-	if err != nil {
-		log.Error(fmt.Sprintf("sear could not sweep %s: %s", what, redact.String(err.Error(), out.Secrets())))
-		return ExitFailure
+	code := ExitOK
+	for _, t := range targets {
+		t.opts.Log = out
+		res, err := ec2.Sweep(sctx, cfg, t.opts)
+		out.Flush()
+		fmt.Fprintf(out, "sear: swept %s: %d instance(s) and %d security group(s) in %s\n", t.what, len(res.Instances), len(res.SecurityGroups), res.Region)
+		out.Flush()
+		if err != nil {
+			log.Error(fmt.Sprintf("sear could not sweep %s: %s", t.what, redact.String(err.Error(), out.Secrets())))
+			code = ExitFailure
+		}
 	}
-	return ExitOK
+	return code
 }
