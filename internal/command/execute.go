@@ -37,11 +37,10 @@ type execution struct {
 	// that the action's post step can sweep this step's cluster alone;
 	// retryClusterID likewise for spot_retry's on-demand cluster.
 	clusterID, retryClusterID string
-	// spentBefore is how long an earlier cluster of this run was up (the
-	// spot cluster a retry follows), which the spend limit counts.
-	spentBefore time.Duration
-	workspace   string
-	outputDir   string
+	// cfg is the role's credentials once providerFor has them (AWS only).
+	cfg       aws.Config
+	workspace string
+	outputDir string
 	// outputBase, if set, is the directory outputDir must be inside with
 	// no symlink on the way (the action's workspace: a pull request fills
 	// it); maxOutputBytes and maxOutputFiles cap the outputs, zero for
@@ -86,7 +85,7 @@ func (x *execution) maskString(s string) string { return redact.String(s, x.out.
 // in the report.
 func (x *execution) execute(ctx context.Context) (report.Run, *run.Result, error) {
 	c := x.loaded.cluster
-	provider, err := providerFor(ctx, c, x.aws, x.s, x.out, x.runID, x.reprice)
+	provider, err := providerFor(ctx, c, x.aws, x.s, x.out, x.runID, x.configured)
 	if err != nil {
 		return x.tracker.finish(ctx, c, nil, err, x.tail), nil, err
 	}
@@ -100,27 +99,41 @@ func (x *execution) execute(ctx context.Context) (report.Run, *run.Result, error
 		}
 		defer os.RemoveAll(saved)
 	}
-	res, err := x.runOn(ctx, c, provider, x.clusterID, run.Options{SaveCheckpoint: saved})
-	if retry := x.retryOnDemand(ctx, c, res, err); retry != nil {
-		first := res
-		c = retry
-		// The first cluster's time counts against a max_cost_mode:
-		// expected budget too.
-		x.spentBefore = first.Duration
-		if provider, err = providerFor(ctx, c, x.aws, x.s, x.out, x.runID, noCheck); err == nil {
-			res, err = x.runOn(ctx, c, provider, x.retryClusterID, run.Options{RestoreCheckpoint: saved})
-			res.Interruptions = append(first.Interruptions, res.Interruptions...)
-		}
-		x.tracker.update(func(r *report.Run) {
-			r.Retry = &report.Retry{ClusterID: first.ClusterID, CheckpointFiles: first.CheckpointFiles}
-		})
+	res, err := x.runOn(ctx, c, provider, x.clusterID, run.Options{SaveCheckpoint: saved}, 0)
+	retry := x.retryOnDemand(ctx, c, res, err)
+	if retry == nil {
+		return x.tracker.finish(ctx, c, res, err, x.tail), res, err
 	}
-	return x.tracker.finish(ctx, c, res, err, x.tail), res, err
+	// The retry's provider has the first's credentials (the role is not
+	// assumed again), and the first cluster's time counts against a
+	// max_cost_mode: expected budget too.
+	first := res
+	x.tracker.update(func(r *report.Run) {
+		r.Retry = &report.Retry{ClusterID: first.ClusterID, CheckpointFiles: first.CheckpointFiles,
+			Nodes: withUptime(reportNodes(first.Nodes), first.Duration)}
+	})
+	res, err = x.runOn(ctx, retry, ec2Provider(x.cfg, x.s, x.out), x.retryClusterID, run.Options{RestoreCheckpoint: saved}, first.Duration)
+	res.Interruptions = append(first.Interruptions, res.Interruptions...)
+	r := x.tracker.finish(ctx, retry, res, err, x.tail)
+	// The report is the whole run's: both clusters' time.
+	r.Started, r.Duration = first.Started, res.Started.Add(res.Duration).Sub(first.Started)
+	return r, res, err
+}
+
+// configured is providerFor's hook once the role's credentials exist:
+// they are kept for spot_retry's second cluster, and the live prices are
+// checked.
+func (x *execution) configured(ctx context.Context, cfg aws.Config) error {
+	x.cfg = cfg
+	return x.reprice(ctx, cfg)
 }
 
 // runOn runs the job on c with provider, as cluster clusterID ("" for a
-// new id), with what opts adds.
-func (x *execution) runOn(ctx context.Context, c *config.Cluster, provider cloud.Provider, clusterID string, opts run.Options) (*run.Result, error) {
+// new id), with what opts adds; spentBefore is how long an earlier cluster
+// of this run was up (the spot cluster a retry follows), which the spend
+// limit counts.
+func (x *execution) runOn(ctx context.Context, c *config.Cluster, provider cloud.Provider, clusterID string, opts run.Options,
+	spentBefore time.Duration) (*run.Result, error) {
 	var ini []byte
 	if x.loaded.secrets != nil {
 		ini = x.loaded.secrets.INI
@@ -132,7 +145,7 @@ func (x *execution) runOn(ctx context.Context, c *config.Cluster, provider cloud
 		GitToken: x.gitToken, GitTokenHost: serverURL(x.s.runner), SSHAgentSocket: x.s.env("SSH_AUTH_SOCK"),
 		Observe:    x.observeEvent,
 		OutputBase: x.outputBase, MaxOutputBytes: x.maxOutputBytes, MaxOutputFiles: x.maxOutputFiles,
-		Spend:          x.spendLimit(regionOf(c, x.aws, x.s.env)),
+		Spend:          x.spendLimit(regionOf(c, x.aws, x.s.env), spentBefore),
 		SaveCheckpoint: opts.SaveCheckpoint, RestoreCheckpoint: opts.RestoreCheckpoint,
 	})
 	x.out.Flush()
@@ -149,15 +162,20 @@ func (x *execution) retryOnDemand(ctx context.Context, c *config.Cluster, res *r
 	if c.SpotRetry != config.SpotRetryOnDemand || ctx.Err() != nil || !errors.Is(err, run.ErrSpotInterrupted) || errors.As(err, &left) {
 		return nil
 	}
+	// A job that a limit stopped while a notice was out would be stopped
+	// again: max_duration is the retry's too, and the budget is spent.
+	if res.OverBudget || res.TimedOut || errors.Is(err, run.ErrOverBudget) || errors.Is(err, run.ErrTimedOut) {
+		return nil
+	}
+	if l := x.spendLimit(regionOf(c, x.aws, x.s.env), res.Duration); l != nil && l.After <= 0 {
+		fmt.Fprintf(x.out, "sear: a spot interruption ended the job; spot_retry: no retry, as the first cluster has spent what max_cost leaves (max_cost_mode: expected)\n")
+		return nil
+	}
 	fmt.Fprintf(x.out, "sear: a spot interruption ended the job (%v); spot_retry: running it once more on on-demand nodes\n", firstLine(x.maskString(err.Error())))
 	retry := *c
 	retry.Spot, retry.SpotRetry = false, ""
 	return &retry
 }
-
-// noCheck is providerFor's configured hook for the retry: its prices and
-// budget were checked before the first launch.
-func noCheck(context.Context, aws.Config) error { return nil }
 
 // observeEvent keeps the job's log tail while the job runs, then lets the
 // caller and the report see the event.

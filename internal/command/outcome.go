@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/sear-ci/sear/internal/cloud"
 	"github.com/sear-ci/sear/internal/config"
@@ -98,6 +100,10 @@ func (t *tracker) finish(ctx context.Context, c *config.Cluster, res *run.Result
 		r.ClusterID, r.Started, r.Duration = res.ClusterID, res.Started, res.Duration
 		r.Metrics = res.Metrics
 		r.Nodes = reportNodes(res.Nodes)
+		if r.Retry != nil {
+			// Both clusters' nodes, each billed for its own cluster's time.
+			r.Nodes = append(slices.Clone(r.Retry.Nodes), withUptime(r.Nodes, res.Duration)...)
+		}
 		r.Interruptions = res.Interruptions
 		// What collection cut or left out is the reader's to know: a
 		// missing output is otherwise a mystery.
@@ -146,6 +152,14 @@ func reportNodes(nodes []cloud.Node) []report.Node {
 		out[i] = report.Node{Role: string(n.Role), Name: n.Name, Type: n.Type, Spot: n.Spot}
 	}
 	return out
+}
+
+// withUptime is nodes, each up for d.
+func withUptime(nodes []report.Node, d time.Duration) []report.Node {
+	for i := range nodes {
+		nodes[i].Uptime = d
+	}
+	return nodes
 }
 
 // launchAttempts are the capacity failover's attempts, from the nodes or

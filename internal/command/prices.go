@@ -121,7 +121,7 @@ func (x *execution) reprice(ctx context.Context, cfg aws.Config) error {
 // job stops when the cluster's cost so far, with what collecting the
 // outputs and tearing down may add at most, reaches the budget; nil in
 // the worst-case mode, without a budget, or on this machine.
-func (x *execution) spendLimit(region string) *run.SpendLimit {
+func (x *execution) spendLimit(region string, spentBefore time.Duration) *run.SpendLimit {
 	c := x.loaded.cluster
 	table := x.prices
 	if table == nil {
@@ -134,7 +134,7 @@ func (x *execution) spendLimit(region string) *run.SpendLimit {
 	if !ok {
 		return nil
 	}
-	after -= x.spentBefore
+	after -= spentBefore
 	return &run.SpendLimit{After: after, HourlyUSD: p.HourlyUSD, LimitUSD: limit.USD}
 }
 

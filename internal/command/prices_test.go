@@ -113,7 +113,7 @@ func TestPriceTableDenied(t *testing.T) {
 func TestSpendLimitFromBudget(t *testing.T) {
 	t.Parallel()
 	x := &execution{loaded: &loadedFiles{cluster: pricedCluster(t, "max_cost: 10\nmax_cost_mode: expected\n")}}
-	l := x.spendLimit("us-east-1")
+	l := x.spendLimit("us-east-1", 0)
 	if l == nil {
 		t.Fatal("no spend limit under max_cost_mode: expected")
 	}
@@ -124,11 +124,11 @@ func TestSpendLimitFromBudget(t *testing.T) {
 		t.Errorf("spend limit %+v, want after %s at $%v/h for $10", l, want, p.HourlyUSD)
 	}
 	x.maxCost = 20
-	if l := x.spendLimit("us-east-1"); l == nil || l.LimitUSD != 20 || l.After <= want {
+	if l := x.spendLimit("us-east-1", 0); l == nil || l.LimitUSD != 20 || l.After <= want {
 		t.Errorf("with the max-cost input 20: %+v", l)
 	}
 	x = &execution{loaded: &loadedFiles{cluster: pricedCluster(t, "max_cost: 10\n")}}
-	if l := x.spendLimit("us-east-1"); l != nil {
+	if l := x.spendLimit("us-east-1", 0); l != nil {
 		t.Errorf("a spend limit %+v in the worst-case mode", l)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"testing"
+	"time"
 
 	"github.com/sear-ci/sear/internal/cloud"
 	"github.com/sear-ci/sear/internal/redact"
@@ -23,11 +24,13 @@ func (leftover) Unwrap() error { return nil }
 
 // TestRetryOnDemand: spot_retry retries, on demand and only once, a job a
 // spot interruption ended, and nothing else: not another failure, not a
-// cancelled run, not one whose teardown left something behind.
+// cancelled run, not one whose teardown left something behind, not one a
+// limit stopped (max_duration, the budget) while a notice was out, and
+// not when the first cluster spent what the budget allows.
 func TestRetryOnDemand(t *testing.T) {
 	t.Parallel()
 	c := pricedCluster(t, "spot: true\nspot_retry: on-demand\n")
-	x := &execution{out: redact.NewWriter(io.Discard, nil)}
+	x := &execution{out: redact.NewWriter(io.Discard, nil), loaded: &loadedFiles{cluster: c}}
 	interrupted := fmt.Errorf("job: %w: spot node exp_orchestrator (rank 0) was interrupted by EC2", run.ErrSpotInterrupted)
 	retry := x.retryOnDemand(context.Background(), c, &run.Result{}, interrupted)
 	if retry == nil || retry.Spot || retry.SpotRetry != "" || !c.Spot || c.SpotRetry == "" {
@@ -37,18 +40,26 @@ func TestRetryOnDemand(t *testing.T) {
 	cancel()
 	for name, tc := range map[string]struct {
 		ctx context.Context
+		res run.Result
 		err error
 	}{
-		"another failure": {context.Background(), run.ErrJobFailed},
-		"cancelled":       {cancelled, interrupted},
-		"leftovers":       {context.Background(), errors.Join(interrupted, leftover{})},
-		"no spot_retry":   {context.Background(), interrupted},
+		"another failure":  {context.Background(), run.Result{}, run.ErrJobFailed},
+		"cancelled":        {cancelled, run.Result{}, interrupted},
+		"leftovers":        {context.Background(), run.Result{}, errors.Join(interrupted, leftover{})},
+		"no spot_retry":    {context.Background(), run.Result{}, interrupted},
+		"over budget":      {context.Background(), run.Result{OverBudget: true}, fmt.Errorf("%w: %w", run.ErrSpotInterrupted, run.ErrOverBudget)},
+		"at max_duration":  {context.Background(), run.Result{TimedOut: true}, fmt.Errorf("%w: %w", run.ErrSpotInterrupted, run.ErrTimedOut)},
+		"the budget spent": {context.Background(), run.Result{Duration: 100 * time.Hour}, interrupted},
 	} {
 		cl := c
-		if name == "no spot_retry" {
+		switch name {
+		case "no spot_retry":
 			cl = pricedCluster(t, "spot: true\n")
+		case "the budget spent":
+			cl = pricedCluster(t, "spot: true\nspot_retry: on-demand\nmax_cost: 10\nmax_cost_mode: expected\n")
 		}
-		if got := x.retryOnDemand(tc.ctx, cl, &run.Result{}, tc.err); got != nil {
+		x := &execution{out: redact.NewWriter(io.Discard, nil), loaded: &loadedFiles{cluster: cl}}
+		if got := x.retryOnDemand(tc.ctx, cl, &tc.res, tc.err); got != nil {
 			t.Errorf("%s: retried", name)
 		}
 	}

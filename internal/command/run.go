@@ -176,11 +176,17 @@ func providerFor(ctx context.Context, c *config.Cluster, a awsFlags, s streams, 
 	if err := configured(ctx, cfg); err != nil {
 		return nil, err
 	}
+	return ec2Provider(cfg, s, out), nil
+}
+
+// ec2Provider is the EC2 provider for credentials cfg: one per cluster,
+// since a provider tears down what it launched and launches no more.
+func ec2Provider(cfg aws.Config, s streams, out *redact.Writer) cloud.Provider {
 	creator := s.runner.Actor
 	if creator == "" {
 		creator = s.env("USER")
 	}
-	return ec2.New(cfg, ec2.Options{Log: out, CheckIPURL: s.env("SEAR_CHECKIP_URL"), Creator: creator}), nil
+	return ec2.New(cfg, ec2.Options{Log: out, CheckIPURL: s.env("SEAR_CHECKIP_URL"), Creator: creator})
 }
 
 // summary prints the verdict, the phases and the metrics.

@@ -32,6 +32,9 @@ type Retry struct {
 	// CheckpointFiles is how many files of SEAR_CHECKPOINT_DIR the
 	// interrupted job left on the orchestrator, restored for the retry.
 	CheckpointFiles int
+	// Nodes are the first cluster's nodes, with their uptime; the report's
+	// Nodes are both clusters'.
+	Nodes []Node `json:"-"`
 }
 
 // Sentence says what the retry was.
