@@ -11,8 +11,7 @@ import (
 // max_cost), before anything is launched or created: the error is a
 // *config.Error at max_cost, which the action annotates on the file.
 func checkBudget(c *config.Cluster, region string, override float64) error {
-	t, _ := report.PricesIn(region)
-	return checkBudgetWith(c, region, t, override)
+	return cost.Check(c, cost.Project(c, region), cost.ClusterLimit(c, override))
 }
 
 // checkBudgetWith is checkBudget with the prices of table.
@@ -23,13 +22,15 @@ func checkBudgetWith(c *config.Cluster, region string, table *report.PriceTable,
 // projection is what the report says the run may cost at most while it
 // is under way; nil for a cluster on this machine.
 func projection(c *config.Cluster, region string, override float64) *report.Projection {
-	t, _ := report.PricesIn(region)
-	return projectionWith(c, region, t, override)
+	return projected(c, cost.Project(c, region), region, override)
 }
 
 // projectionWith is projection with the prices of table.
 func projectionWith(c *config.Cluster, region string, table *report.PriceTable, override float64) *report.Projection {
-	p := cost.ProjectWith(c, region, table)
+	return projected(c, cost.ProjectWith(c, region, table), region, override)
+}
+
+func projected(c *config.Cluster, p cost.Projection, region string, override float64) *report.Projection {
 	if p.Local {
 		return nil
 	}

@@ -2,7 +2,6 @@ package command
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -12,8 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsec2 "github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/pricing"
-	"github.com/aws/smithy-go"
 
+	"github.com/sear-ci/sear/internal/cloud/ec2"
 	"github.com/sear-ci/sear/internal/config"
 	"github.com/sear-ci/sear/internal/cost"
 	"github.com/sear-ci/sear/internal/pricelist"
@@ -75,7 +74,12 @@ func priceTable(ctx context.Context, api pricelist.API, spot pricelist.SpotAPI, 
 			live.Note += "; spot prices (the expected case) from the offline table of " + shipped.Date
 		}
 	default:
-		live.Spot = prices
+		// EC2's over the table's: a type EC2 has no Spot price for keeps
+		// the table's.
+		if live.Spot == nil {
+			live.Spot = map[string]float64{}
+		}
+		maps.Copy(live.Spot, prices)
 		live.Note += "; spot prices (the expected case) read from EC2's DescribeSpotPriceHistory, the dearest zone's"
 	}
 	return live
@@ -84,8 +88,7 @@ func priceTable(ctx context.Context, api pricelist.API, spot pricelist.SpotAPI, 
 // deniedAdvice is what to allow when err is an AWS refusal for lack of
 // permission, "" for any other error.
 func deniedAdvice(err error, action string) string {
-	var ae smithy.APIError
-	if errors.As(err, &ae) && (strings.Contains(ae.ErrorCode(), "AccessDenied") || ae.ErrorCode() == "UnauthorizedOperation") {
+	if ec2.Denied(err) {
 		return " (allow the role " + action + ": sear plan prints the policy with it)"
 	}
 	return ""
@@ -123,11 +126,10 @@ func (x *execution) reprice(ctx context.Context, cfg aws.Config) error {
 // the worst-case mode, without a budget, or on this machine.
 func (x *execution) spendLimit(region string, spentBefore time.Duration) *run.SpendLimit {
 	c := x.loaded.cluster
-	table := x.prices
-	if table == nil {
-		table, _ = report.PricesIn(region)
+	p := cost.Project(c, region)
+	if x.prices != nil {
+		p = cost.ProjectWith(c, region, x.prices)
 	}
-	p := cost.ProjectWith(c, region, table)
 	limit := cost.ClusterLimit(c, x.maxCost)
 	b := c.TimeBudget()
 	after, ok := cost.StopAfter(c, p, limit, b.Collect+b.Teardown)

@@ -91,8 +91,9 @@ func notFound(err error) bool {
 	return strings.HasSuffix(code(err), ".NotFound")
 }
 
-// denied reports a refused permission.
-func denied(err error) bool {
+// Denied reports a refused permission: EC2's UnauthorizedOperation, or the
+// AccessDenied of the JSON services (Price List, Service Quotas).
+func Denied(err error) bool {
 	return isCode(err, "UnauthorizedOperation", "AccessDenied", "AccessDeniedException")
 }
 
@@ -108,7 +109,7 @@ func explain(what, action string, err error) error {
 	switch {
 	case err == nil:
 		return nil
-	case denied(err):
+	case Denied(err):
 		return fmt.Errorf("%s: the AWS role may not call %s: %w; give the role the policy that `sear plan --cluster <file>` prints "+
 			"(`aws sts decode-authorization-message --encoded-message <message>` shows which statement refused it)", what, action, err)
 	case credentialsRefused(err):

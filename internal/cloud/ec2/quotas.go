@@ -308,7 +308,7 @@ func (a *api) shortQuotas(ctx context.Context, sq *servicequotas.Client, asks ma
 		switch {
 		case ctx.Err() != nil:
 			return nil, false
-		case denied(err):
+		case Denied(err):
 			logf(a.log, "sear: warning: check_quotas: the AWS role may not call servicequotas:GetServiceQuota (%v); the vCPU quotas are not checked: "+
 				"give the role the policy that `sear plan --cluster <file>` prints", err)
 			return nil, false
