@@ -131,8 +131,7 @@ func (x *execution) spendLimit(region string, spentBefore time.Duration) *run.Sp
 		p = cost.ProjectWith(c, region, x.prices)
 	}
 	limit := cost.ClusterLimit(c, x.maxCost)
-	b := c.TimeBudget()
-	after, ok := cost.StopAfter(c, p, limit, b.Collect+b.Teardown)
+	after, ok := cost.StopAfter(c, p, limit)
 	if !ok {
 		return nil
 	}

@@ -75,6 +75,19 @@ func Check(c *config.Cluster, p Projection, limit Limit) error {
 // max_duration, already exceeds it: it would be stopped every time.
 func checkExpected(c *config.Cluster, p Projection, limit Limit, at func(string) *config.Error) error {
 	if p.ExpectedUSD <= limit.USD {
+		// The expected case prices spot nodes at their spot price, the
+		// stop at the on-demand price with the collect and teardown
+		// bounds held back: a budget the first holds can still stop the
+		// job before its max_duration and the time before it are up.
+		stop, ok := StopAfter(c, p, limit)
+		if need := c.MaxDuration + expectedOverhead(c); ok && stop < need {
+			return at(fmt.Sprintf("%s %s (max_cost_mode: expected) would stop the job %s after the launch: %s at the on-demand %s an hour, "+
+				"less %s held back for collecting the outputs and tearing down; the job needs %s (max_duration and the %s sear expects before it). "+
+				"Lower max_duration, or raise %s to at least %s. Nothing was launched",
+				limit.From, USD(limit.USD), config.FormatDuration(max(stop, 0)), config.FormatDuration(stop+StopReserve(c)), USD(p.HourlyUSD),
+				config.FormatDuration(StopReserve(c)), config.FormatDuration(need), config.FormatDuration(expectedOverhead(c)),
+				limit.From, USD(cents(p.HourlyUSD*(need+StopReserve(c)).Hours()))))
+		}
 		return nil
 	}
 	atMost := ""
@@ -92,13 +105,21 @@ func checkExpected(c *config.Cluster, p Projection, limit Limit, at func(string)
 // max_cost_mode: expected may go on before its job is stopped: until the
 // cluster's cost so far (every node at its on-demand price, HourlyUSD),
 // with what collecting the outputs and tearing down may add at most
-// (their bounds, reserve), reaches limit. Zero or less stops the job at
-// once; the bool is false when nothing is to be stopped (no limit, the
-// worst-case mode, no price).
-func StopAfter(c *config.Cluster, p Projection, limit Limit, reserve time.Duration) (time.Duration, bool) {
+// (StopReserve), reaches limit. Zero or less stops the job at once; the
+// bool is false when nothing is to be stopped (no limit, the worst-case
+// mode, no price).
+func StopAfter(c *config.Cluster, p Projection, limit Limit) (time.Duration, bool) {
 	if !c.GuardsExpected() || limit.USD <= 0 || p.Local || p.HourlyUSD <= 0 {
 		return 0, false
 	}
 	// Truncated to the second: sooner, never later, than the limit.
-	return (time.Duration(limit.USD/p.HourlyUSD*float64(time.Hour)) - reserve).Truncate(time.Second), true
+	return (time.Duration(limit.USD/p.HourlyUSD*float64(time.Hour)) - StopReserve(c)).Truncate(time.Second), true
+}
+
+// StopReserve is the time a stopped run still needs after its job, held
+// back from the budget: the bounds of collecting the outputs and tearing
+// down.
+func StopReserve(c *config.Cluster) time.Duration {
+	b := c.TimeBudget()
+	return b.Collect + b.Teardown
 }

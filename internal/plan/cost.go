@@ -87,8 +87,7 @@ func projectCost(c *config.Cluster, region string) (*Cost, []string) {
 		MaxCostUSD: c.MaxCost, Counts: costCounts, LivePrices: c.LivePrices, SpotRetry: c.SpotRetry != ""}
 	if c.GuardsExpected() {
 		out.MaxCostMode = config.MaxCostExpected
-		b := c.TimeBudget()
-		if after, ok := cost.StopAfter(c, p, cost.ClusterLimit(c, 0), b.Collect+b.Teardown); ok {
+		if after, ok := cost.StopAfter(c, p, cost.ClusterLimit(c, 0)); ok {
 			out.StopsAfter = config.FormatDuration(max(after, 0))
 		}
 	}

@@ -112,6 +112,19 @@ func TestPlanCostExpectedMode(t *testing.T) {
 	if p.Cost.Within {
 		t.Errorf("within max_cost with an expected case over it")
 	}
+	// $31 holds the 40 minutes' $30.32, but at $45.472 an hour it lasts
+	// 40m54s, less the 20m held back: the job would be stopped at 20m54s.
+	p, text, _ = costPlan(t, strings.Replace(cluster, "max_cost: 50", "max_cost: 31", 1)+"max_duration: 30m\n")
+	for _, want := range []string{"warning: sear would refuse this run: ",
+		"max_cost $31.00 (max_cost_mode: expected) would stop the job 20m54s after the launch",
+		"the job needs 40m (max_duration and the 10m sear expects before it)"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the text plan lacks %q:\n%s", want, text)
+		}
+	}
+	if p.Cost.Within {
+		t.Errorf("within max_cost with a budget that stops the job before its end")
+	}
 }
 
 // TestPlanCostLivePrices: a cluster with live_prices says the run prices
