@@ -255,9 +255,20 @@ func (st *state) reconnect(ctx context.Context, n cloud.Node) error {
 	if err != nil {
 		return err
 	}
-	st.conns[n.Rank].Close()
+	st.connMu.Lock()
+	old := st.conns[n.Rank]
 	st.conns[n.Rank] = c
+	st.connMu.Unlock()
+	old.Close()
 	return nil
+}
+
+// conn is the node of rank's client now, for a goroutine beside the job's
+// (see connMu).
+func (st *state) conn(rank int) *remote.Client {
+	st.connMu.Lock()
+	defer st.connMu.Unlock()
+	return st.conns[rank]
 }
 
 // stop ends the job's whole process group: TERM, then KILL after a grace.

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/sear-ci/sear/internal/cloud"
@@ -113,10 +114,14 @@ type Phase struct {
 
 // state is what the steps share.
 type state struct {
-	opts   Options
-	keys   *keys.Cluster
-	nodes  []cloud.Node
-	conns  []*remote.Client
+	opts  Options
+	keys  *keys.Cluster
+	nodes []cloud.Node
+	conns []*remote.Client
+	// connMu guards conns while the job runs: following the log may
+	// replace a node's client (reconnect) while the spot watchers' monitors
+	// use it from their goroutines (conn).
+	connMu sync.Mutex
 	result *Result
 	layout []layout // per node, by rank
 

@@ -100,7 +100,6 @@ while time.time() < deadline and not os.path.exists(os.path.join(job, "exit")):
 type spotWatch struct {
 	st     *state
 	signal string
-	orch   *remote.Client // captured at the start: follow may replace st.conns
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
@@ -131,7 +130,7 @@ func (st *state) spotSignal() string {
 // would without the watcher.
 func (st *state) watchSpot(ctx context.Context) *spotWatch {
 	ctx, cancel := context.WithCancel(ctx)
-	sw := &spotWatch{st: st, signal: st.spotSignal(), orch: st.conns[0], cancel: cancel}
+	sw := &spotWatch{st: st, signal: st.spotSignal(), cancel: cancel}
 	for _, n := range st.nodes {
 		if !n.Spot {
 			continue
@@ -175,14 +174,43 @@ echo $! > %[8]s`, shell.Quote(job), spotNoticeFile, spotMarkerFile, shell.Quote(
 
 // monitor waits for the node's marker, records the interruption, and for
 // a factory relays the notice to the job on the orchestrator. It ends
-// with ctx, or when the node goes without a notice.
+// with ctx, or when the node goes without a notice. When following the
+// log reconnected to the node (the orchestrator's client replaced, the old
+// one closed under the wait), it waits again on the new client.
 func (sw *spotWatch) monitor(ctx context.Context, n cloud.Node, conn *remote.Client) {
 	marker := path.Join(sw.st.layout[n.Rank].Job, spotMarkerFile)
-	out, err := conn.Output(ctx, fmt.Sprintf(`while [ ! -s %[1]s ]; do sleep 0.2; done; cat %[1]s`, shell.Quote(marker)))
-	if err != nil {
-		return
+	for {
+		out, err := conn.Output(ctx, fmt.Sprintf(`while [ ! -s %[1]s ]; do sleep 0.2; done; cat %[1]s`, shell.Quote(marker)))
+		if err == nil {
+			sw.handle(ctx, n, out)
+			return
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		next, ok := sw.replaced(ctx, n.Rank, conn)
+		if !ok {
+			return // the node itself is gone
+		}
+		conn = next
 	}
-	sw.handle(ctx, n, out)
+}
+
+// reconnectWait is how long a monitor whose client failed waits for the
+// log's follower to reconnect to the node before taking it for gone.
+const reconnectWait = 10 * time.Second
+
+// replaced is the client that replaced old for the node of rank, once
+// there is one within reconnectWait; false if none came.
+func (sw *spotWatch) replaced(ctx context.Context, rank int, old *remote.Client) (*remote.Client, bool) {
+	deadline := time.Now().Add(reconnectWait)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		if c := sw.st.conn(rank); c != old {
+			return c, true
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return nil, false
 }
 
 // handle records a node's marker, relaying a factory's notice to the job.
@@ -231,7 +259,7 @@ printf '%%s' %s > %s.tmp && mv %s.tmp %s
 [ ! -s exit ] || exit 0
 p=$(cat pid) && kill -s %s -- "-$p"`, shell.Quote(job), shell.Quote(notice), spotNoticeFile, spotNoticeFile, spotNoticeFile,
 		strings.TrimPrefix(sw.signal, "SIG"))
-	return sw.orch.Run(ctx, script, remote.RunOptions{})
+	return sw.st.conn(0).Run(ctx, script, remote.RunOptions{})
 }
 
 // noticed is the interruption recorded for the node of rank, if any.
