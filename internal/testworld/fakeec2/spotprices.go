@@ -73,7 +73,7 @@ var spotPriceFields = fieldFuncs[*spotPrice]{
 	"instance-type":       func(p *spotPrice) []string { return one(p.itype) },
 	"product-description": func(*spotPrice) []string { return one(linuxProduct) },
 	"spot-price":          func(p *spotPrice) []string { return one(formatSpotPrice(p.usd)) },
-	"timestamp":           func(p *spotPrice) []string { return one(p.since.Format(time.RFC3339)) },
+	"timestamp":           func(p *spotPrice) []string { return one(xmlTime(p.since)) },
 }
 
 // formatSpotPrice writes a price as EC2 does: six decimals ("0.031200").
@@ -81,15 +81,12 @@ func formatSpotPrice(usd float64) string { return strconv.FormatFloat(usd, 'f', 
 
 // describeSpotPriceHistory implements DescribeSpotPriceHistory with
 // InstanceType.N, ProductDescription.N, AvailabilityZone, StartTime and
-// EndTime (ISO 8601; a StartTime after EndTime is refused), Filter.N,
-// MaxResults (5 to 1000, as the API Reference bounds it) and NextToken.
-// Every price the emulator holds has been in effect since it was set, so a
-// price is in the answer when it was set by EndTime (now when absent).
+// EndTime (ISO 8601; a StartTime after EndTime is refused), and the steps
+// every Describe call takes (Filter.N, MaxResults from 5 to 1000,
+// NextToken, DryRun). Every price the emulator holds has been in effect
+// since it was set, so a price is in the answer when it was set by
+// EndTime (now when absent).
 func (s *Server) describeSpotPriceHistory(p params) (any, *apiError) {
-	fs, err := parseFilters(p, spotPriceFields)
-	if err != nil {
-		return nil, err
-	}
 	end := s.now()
 	var start time.Time
 	for name, dst := range map[string]*time.Time{"StartTime": &start, "EndTime": &end} {
@@ -104,38 +101,26 @@ func (s *Server) describeSpotPriceHistory(p params) (any, *apiError) {
 	if !start.IsZero() && start.After(end) {
 		return nil, errInvalidValue("The start time must be before the end time.")
 	}
-	n, sent, err := p.integer("MaxResults")
-	if err != nil {
-		return nil, err
-	}
-	if sent && (n < 5 || n > 1000) {
-		return nil, errInvalidValue("Value ( %d ) for parameter maxResults is invalid. Expecting a value between 5 and 1000.", n)
-	}
-	if err := checkDryRun(p); err != nil {
-		return nil, err
-	}
 	types, products, az := p.list("InstanceType"), p.list("ProductDescription"), p.str("AvailabilityZone")
-	if len(products) > 0 && !slices.Contains(products, linuxProduct) {
-		return describeSpotPriceHistoryResult{}, nil
-	}
-	s.mu.Lock()
-	var all []*spotPrice
-	for _, sp := range s.spotPrices {
-		if (len(types) == 0 || slices.Contains(types, sp.itype)) && (az == "" || sp.az == az) && !sp.since.After(end) {
-			c := *sp
-			all = append(all, &c)
+	linux := len(products) == 0 || slices.Contains(products, linuxProduct)
+	return describe(s, p, query[*spotPrice]{
+		fields: spotPriceFields, tags: func(*spotPrice) map[string]string { return nil },
+		seq: func(sp *spotPrice) int { return sp.seq },
+		selectAll: func() ([]*spotPrice, *apiError) {
+			var out []*spotPrice
+			for _, sp := range s.spotPrices {
+				if linux && (len(types) == 0 || slices.Contains(types, sp.itype)) && (az == "" || sp.az == az) && !sp.since.After(end) {
+					out = append(out, sp)
+				}
+			}
+			return out, nil
+		},
+	}, func(items []*spotPrice, next string) any {
+		out := describeSpotPriceHistoryResult{NextToken: next}
+		for _, sp := range items {
+			out.SpotPriceHistory = append(out.SpotPriceHistory, xmlSpotPrice{AvailabilityZone: sp.az, InstanceType: sp.itype,
+				ProductDescription: linuxProduct, SpotPrice: formatSpotPrice(sp.usd), Timestamp: xmlTime(sp.since)})
 		}
-	}
-	s.mu.Unlock()
-	all = applyFilters(all, fs, spotPriceFields, func(*spotPrice) map[string]string { return nil })
-	items, next, perr := paginate(all, func(sp *spotPrice) int { return sp.seq }, page{max: n, token: p.str("NextToken")})
-	if perr != nil {
-		return nil, perr
-	}
-	out := describeSpotPriceHistoryResult{NextToken: next}
-	for _, sp := range items {
-		out.SpotPriceHistory = append(out.SpotPriceHistory, xmlSpotPrice{AvailabilityZone: sp.az, InstanceType: sp.itype,
-			ProductDescription: linuxProduct, SpotPrice: formatSpotPrice(sp.usd), Timestamp: sp.since.Format(time.RFC3339)})
-	}
-	return out, nil
+		return out
+	})
 }
