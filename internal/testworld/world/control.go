@@ -42,21 +42,27 @@ func (w *World) serveFaults(rw http.ResponseWriter, _ *http.Request) {
 	writeJSON(rw, http.StatusOK, w.Faults())
 }
 
-// postFaults applies a faults document. Unknown fields are refused rather than ignored: a typo
-// would otherwise leave the world healthy while the caller believes it is failing.
+// postFaults applies a faults document.
 func (w *World) postFaults(rw http.ResponseWriter, r *http.Request) {
+	postDocument(rw, r, "faults", w.SetFaults, func() any { return w.Faults() })
+}
+
+// postDocument applies the control document of what (faults, quotas) in r's body with set, and
+// answers with what get reads back. Unknown fields are refused rather than ignored: a typo would
+// otherwise leave the world as it was while the caller believes it changed.
+func postDocument[T any](rw http.ResponseWriter, r *http.Request, what string, set func(T) error, get func() any) {
 	dec := json.NewDecoder(io.LimitReader(r.Body, maxControlBody))
 	dec.DisallowUnknownFields()
-	var f Faults
-	if err := dec.Decode(&f); err != nil {
-		writeError(rw, http.StatusBadRequest, fmt.Errorf("read the faults document: %w", err))
+	var doc T
+	if err := dec.Decode(&doc); err != nil {
+		writeError(rw, http.StatusBadRequest, fmt.Errorf("read the %s document: %w", what, err))
 		return
 	}
-	if err := w.SetFaults(f); err != nil {
+	if err := set(doc); err != nil {
 		writeError(rw, http.StatusBadRequest, err)
 		return
 	}
-	writeJSON(rw, http.StatusOK, w.Faults())
+	writeJSON(rw, http.StatusOK, get())
 }
 
 func (w *World) deleteFaults(rw http.ResponseWriter, _ *http.Request) {

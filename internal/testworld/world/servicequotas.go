@@ -1,9 +1,6 @@
 package world
 
 import (
-	"encoding/json"
-	"fmt"
-	"io"
 	"net/http"
 	"strings"
 )
@@ -60,19 +57,7 @@ func (w *World) serveQuotas(rw http.ResponseWriter, _ *http.Request) {
 	writeJSON(rw, http.StatusOK, w.Quotas())
 }
 
-// postQuotas applies a quotas document. Unknown fields are refused, as for faults: a typo would
-// otherwise leave the quota as it was while the caller believes it changed.
+// postQuotas applies a quotas document.
 func (w *World) postQuotas(rw http.ResponseWriter, r *http.Request) {
-	dec := json.NewDecoder(io.LimitReader(r.Body, maxControlBody))
-	dec.DisallowUnknownFields()
-	var q Quotas
-	if err := dec.Decode(&q); err != nil {
-		writeError(rw, http.StatusBadRequest, fmt.Errorf("read the quotas document: %w", err))
-		return
-	}
-	if err := w.SetQuotas(q); err != nil {
-		writeError(rw, http.StatusBadRequest, err)
-		return
-	}
-	writeJSON(rw, http.StatusOK, w.Quotas())
+	postDocument(rw, r, "quotas", w.SetQuotas, func() any { return w.Quotas() })
 }
