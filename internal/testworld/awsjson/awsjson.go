@@ -87,6 +87,15 @@ func (r Request) Decode(v any) *Error {
 	return nil
 }
 
+// String is an optional string member's value, "" when the request left
+// it out.
+func String(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
 // Operation is an emulator's answer to one request: the response to
 // marshal, or an error.
 type Operation func(Request) (any, *Error)

@@ -62,6 +62,10 @@ type Options struct {
 	// us-east-1.
 	Region      string
 	Credentials sigv4.CredentialSource
+	// Principal names the caller of an access key in AccessDeniedException's
+	// message (an assumed role's session ARN); nil, or "", names the key as
+	// an IAM user of account 123456789012.
+	Principal func(accessKeyID string) string
 	// Instances are the products it holds.
 	Instances []Instance
 	// Published is the price list's publication date; default now.
@@ -71,11 +75,11 @@ type Options struct {
 
 // Call is one request as the emulator saw it.
 type Call struct {
-	Operation   string
-	AccessKeyID string
-	Filters     map[string]string // field → value
-	Status      int
-	ErrorCode   string
+	Operation   string            `json:"operation"` // GetProducts
+	AccessKeyID string            `json:"access_key_id,omitempty"`
+	Filters     map[string]string `json:"filters,omitempty"` // field → value
+	Status      int               `json:"status"`
+	ErrorCode   string            `json:"error_code,omitempty"`
 }
 
 // Server is the emulated Price List Query API endpoint, an http.Handler
@@ -134,6 +138,15 @@ func (s *Server) SetAccessDenied(denied bool) {
 	s.denied = denied
 }
 
+func (s *Server) principal(key string) string {
+	if s.opts.Principal != nil {
+		if p := s.opts.Principal(key); p != "" {
+			return p
+		}
+	}
+	return "arn:aws:iam::123456789012:user/" + key
+}
+
 // Calls returns every request so far, in order.
 func (s *Server) Calls() []Call {
 	s.mu.Lock()
@@ -160,7 +173,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		denied := s.denied
 		s.mu.Unlock()
 		if denied {
-			return nil, awsjson.AccessDenied("arn:aws:iam::000000000000:user/"+req.AccessKeyID, "pricing:GetProducts")
+			return nil, awsjson.AccessDenied(s.principal(req.AccessKeyID), "pricing:GetProducts")
 		}
 		var in getProductsInput
 		if err := req.Decode(&in); err != nil {

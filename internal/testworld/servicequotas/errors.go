@@ -19,8 +19,3 @@ func errIllegalArgument(msg string) *awsjson.Error {
 func errNoSuchResource(msg string) *awsjson.Error {
 	return &awsjson.Error{Status: http.StatusBadRequest, Code: "NoSuchResourceException", Message: msg}
 }
-
-func errAccessDenied(principal string) *awsjson.Error {
-	return &awsjson.Error{Status: http.StatusBadRequest, Code: "AccessDeniedException",
-		Message: "User: " + principal + " is not authorized to perform: servicequotas:GetServiceQuota because no identity-based policy allows the servicequotas:GetServiceQuota action"}
-}

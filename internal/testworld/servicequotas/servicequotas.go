@@ -179,9 +179,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if err := req.Decode(&in); err != nil {
 			return nil, err
 		}
-		service, quota = deref(in.ServiceCode), deref(in.QuotaCode)
+		service, quota = awsjson.String(in.ServiceCode), awsjson.String(in.QuotaCode)
 		if s.AccessDenied() {
-			return nil, errAccessDenied(s.principal(req.AccessKeyID))
+			return nil, awsjson.AccessDenied(s.principal(req.AccessKeyID), "servicequotas:GetServiceQuota")
 		}
 		return s.getServiceQuota(in.ServiceCode, in.QuotaCode)
 	})
@@ -192,13 +192,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls = append(s.calls, call)
-}
-
-func deref(p *string) string {
-	if p == nil {
-		return ""
-	}
-	return *p
 }
 
 func (s *Server) principal(key string) string {

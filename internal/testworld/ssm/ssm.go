@@ -129,7 +129,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if err := req.Decode(&in); err != nil {
 			return nil, err
 		}
-		name = value(in.Name)
+		name = awsjson.String(in.Name)
 		return s.getParameter(in.Name)
 	})
 	call := Call{Operation: req.Operation, Name: name, AccessKeyID: req.AccessKeyID, Status: http.StatusOK}
@@ -139,14 +139,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls = append(s.calls, call)
-}
-
-// value is an optional string member, "" when absent.
-func value(p *string) string {
-	if p == nil {
-		return ""
-	}
-	return *p
 }
 
 // parameter is the response's Parameter ("Parameter" data type, API

@@ -173,7 +173,7 @@ func (w *World) build() error {
 	// price, until a test sets another (Pricing().SetPrice) to tell live prices from the table's.
 	// Its endpoint is us-east-1's whatever the world's region: the Query API has endpoints in
 	// three regions only and prices all regions from each.
-	w.pricing = pricing.New(pricing.Options{Region: "us-east-1", Credentials: w.sts, Instances: tablePrices()})
+	w.pricing = pricing.New(pricing.Options{Region: "us-east-1", Credentials: w.sts, Principal: w.principal, Instances: tablePrices()})
 	if r, ok := w.backend.(exitReporter); ok {
 		r.SetExitHandler(w.ec2.InstanceExited)
 	}
