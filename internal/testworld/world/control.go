@@ -118,7 +118,9 @@ var (
 	ErrNoInstance   = errors.New("no such instance")
 	ErrTerminated   = errors.New("instance is terminated")
 	ErrNotSupported = errors.New("not supported by this backend")
-	ErrNotSpot      = errors.New("only a running Spot Instance can be interrupted")
+	// ErrNotSpot is the EC2 emulator's: only a running Spot Instance can be
+	// interrupted.
+	ErrNotSpot = fakeec2.ErrNotSpot
 )
 
 // Kill makes an instance die at once, as a hardware failure would: EC2 reports it terminated with
@@ -139,11 +141,7 @@ func (w *World) InterruptSpot(id string, notice time.Duration) (time.Time, error
 	if _, err := w.instance(id); err != nil {
 		return time.Time{}, err
 	}
-	at, err := w.ec2.InterruptSpot(id, notice)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("%w: %w", ErrNotSpot, err)
-	}
-	return at, nil
+	return w.ec2.InterruptSpot(id, notice) // its error wraps ErrNotSpot
 }
 
 // Cut isolates an instance's network, so connections to it hang as on a real partition. Only a
