@@ -57,6 +57,7 @@ type Backend struct {
 	images  map[string]string // by AMI id
 	network string
 	pkgs    *packageServer // nil without Options.PackageRepository
+	etc     []byte         // what every instance gets in /etc (environmentTar)
 	imds    *metadataServer
 	subnet  netip.Prefix
 
@@ -110,6 +111,10 @@ func New(ctx context.Context, opts Options) (*Backend, error) {
 		if err != nil {
 			return nil, errors.Join(fmt.Errorf("docker backend: %w", err), b.imds.close(context.WithoutCancel(ctx)), removeNetwork(context.WithoutCancel(ctx), b.network))
 		}
+	}
+	if b.etc, err = b.environmentTar(); err != nil {
+		return nil, errors.Join(fmt.Errorf("docker backend: %w", err), b.pkgs.close(context.WithoutCancel(ctx)),
+			b.imds.close(context.WithoutCancel(ctx)), removeNetwork(context.WithoutCancel(ctx), b.network))
 	}
 	b.ctx, b.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	go b.watch(since)

@@ -88,21 +88,8 @@ func (b *Backend) boot(ctx context.Context, m *machine, ami string, userData []b
 		"--label", labelKey+"="+b.label, "--label", instanceKey+"="+m.id, img); err != nil {
 		return err
 	}
-	env, err := b.environmentTar()
-	if err != nil {
-		return err
-	}
-	if _, err := run(ctx, bytes.NewReader(env), "cp", "-", m.name+":/etc"); err != nil {
-		return fmt.Errorf("point it at its metadata service: %w", err)
-	}
-	if b.pkgs != nil {
-		sources, err := b.pkgs.sourcesTar()
-		if err != nil {
-			return err
-		}
-		if _, err := run(ctx, bytes.NewReader(sources), "cp", "-", m.name+":/etc"); err != nil {
-			return fmt.Errorf("point its apt at the package repository: %w", err)
-		}
+	if _, err := run(ctx, bytes.NewReader(b.etc), "cp", "-", m.name+":/etc"); err != nil {
+		return fmt.Errorf("point it at its metadata service and package repository: %w", err)
 	}
 	seed, err := seedTar(m.id, host, userData)
 	if err != nil {

@@ -93,6 +93,14 @@ func (b *Backend) instanceAt(a netip.Addr) (string, bool) {
 // environmentTar is /etc/environment naming the metadata service, as docker cp takes it into
 // /etc: sshd's pam_env reads it into every session, so the commands sear runs over SSH see the
 // variable as well as what the container's own processes do.
+//
+// With a package repository, it holds the instances' apt sources too: one
+// docker cp, made once for every boot.
 func (b *Backend) environmentTar() ([]byte, error) {
-	return etcTar(nil, map[string][]byte{"environment": fmt.Appendf(nil, "%s=%s\n", MetadataEndpointVariable, b.imds.url)})
+	files := map[string][]byte{"environment": fmt.Appendf(nil, "%s=%s\n", MetadataEndpointVariable, b.imds.url)}
+	var dirs []string
+	if b.pkgs != nil {
+		dirs, files = b.pkgs.etcFiles(files)
+	}
+	return etcTar(dirs, files)
 }

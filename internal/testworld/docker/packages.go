@@ -37,10 +37,14 @@ func (ps *packageServer) close(ctx context.Context) error {
 	return ps.gatewayServer.close(ctx)
 }
 
-// sourcesTar is /etc/apt/sources.list naming the repository, as docker cp takes it into /etc.
+// etcFiles adds /etc/apt/sources.list naming the repository to files (nil for a new map), for
+// the tar docker cp takes into /etc, and returns the directory it needs.
 // The repository is unsigned: it is the world's own, on a network only the world's containers
 // are on (docs/testworld.md, known deviations).
-func (ps *packageServer) sourcesTar() ([]byte, error) {
-	list := fmt.Appendf(nil, "# the test world's package repository (internal/testworld/docker)\ndeb [trusted=yes] %s ./\n", ps.url)
-	return etcTar([]string{"apt/"}, map[string][]byte{"apt/sources.list": list})
+func (ps *packageServer) etcFiles(files map[string][]byte) ([]string, map[string][]byte) {
+	if files == nil {
+		files = map[string][]byte{}
+	}
+	files["apt/sources.list"] = fmt.Appendf(nil, "# the test world's package repository (internal/testworld/docker)\ndeb [trusted=yes] %s ./\n", ps.url)
+	return []string{"apt/"}, files
 }

@@ -31,7 +31,7 @@ func TestPackageServer(t *testing.T) {
 	if resp.StatusCode != 200 || string(body) != "Package: python3-venv\n" {
 		t.Errorf("GET Packages: %d %q", resp.StatusCode, body)
 	}
-	data, err := ps.sourcesTar()
+	data, err := etcTar(ps.etcFiles(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
