@@ -3,6 +3,7 @@ package ec2
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -142,12 +143,17 @@ func (a *api) checkQuotas(ctx context.Context, sq *servicequotas.Client, spec cl
 	if cs == nil {
 		return err
 	}
-	short, ok := a.shortQuotas(ctx, sq, cs.asks(a, plan.nodes, c.Spot))
+	asks, unknown := cs.asks(plan.nodes, c.Spot)
+	for _, t := range unknown {
+		logf(a.log, "sear: warning: check_quotas: sear knows no vCPU quota for %s; its nodes are not checked", t)
+	}
+	short, ok := a.shortQuotas(ctx, sq, asks)
 	if !ok || len(short) == 0 {
 		return ctx.Err()
 	}
 	if c.Spot {
-		odShort, ok := a.shortQuotas(ctx, sq, cs.asks(a, plan.nodes, false))
+		odAsks, _ := cs.asks(plan.nodes, false)
+		odShort, ok := a.shortQuotas(ctx, sq, odAsks)
 		if !ok || len(odShort) == 0 {
 			logf(a.log, "sear: warning: check_quotas: spot: %s; the nodes spot refuses will launch on demand, within the on-demand quota",
 				quotaProblems(a.region, short))
@@ -155,8 +161,10 @@ func (a *api) checkQuotas(ctx context.Context, sq *servicequotas.Client, spec cl
 		}
 		short = append(short, odShort...)
 	}
-	return fmt.Errorf("check_quotas: EC2 would refuse to launch cluster %q: %s; or use fewer or smaller nodes (factories_num, factories_type, orchestrator_type)",
-		c.Name, quotaProblems(a.region, short))
+	// At factories_num, the usual thing to change, so the action annotates
+	// the line.
+	return c.FieldError("factories_num", fmt.Sprintf("check_quotas: EC2 would refuse to launch cluster %q: %s; or use fewer or smaller nodes (factories_num, factories_type, orchestrator_type)",
+		c.Name, quotaProblems(a.region, short)))
 }
 
 // quotaProblems says what each short quota holds and asks, with its
@@ -212,13 +220,17 @@ func (a *api) census(ctx context.Context, nodes []nodePlan) (*census, error) {
 }
 
 // asks sums what the nodes ask of each quota on a market, and what the
-// region's instances already use of it.
-func (cs *census) asks(a *api, nodes []nodePlan, spot bool) map[string]*quotaAsk {
+// region's instances already use of it, and the nodes' types it knows no
+// quota for, each once.
+func (cs *census) asks(nodes []nodePlan, spot bool) (map[string]*quotaAsk, []string) {
 	asks := map[string]*quotaAsk{}
+	var unknown []string
 	for _, n := range nodes {
 		q, ok := quotaFor(n.itype, spot)
 		if !ok {
-			logf(a.log, "sear: warning: check_quotas: sear knows no vCPU quota for %s; %s is not checked", n.itype, n.name)
+			if !slices.Contains(unknown, n.itype) {
+				unknown = append(unknown, n.itype)
+			}
 			continue
 		}
 		if asks[q.code] == nil {
@@ -232,7 +244,7 @@ func (cs *census) asks(a *api, nodes []nodePlan, spot bool) map[string]*quotaAsk
 			asks[q.code].inUse += cs.vcpus[r.itype]
 		}
 	}
-	return asks
+	return asks, unknown
 }
 
 // runningInstance is an instance of the region that counts against a
