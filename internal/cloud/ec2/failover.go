@@ -272,7 +272,7 @@ func attemptOf(ap *launchPlan, failures []nodeFailure) cloud.LaunchAttempt {
 		}
 	}
 	if len(failures) > 0 {
-		at.Code, at.Node = code(failures[0].err), failures[0].node.name
+		at.Code, at.Node = code(failures[0].err), failures[0].node.file.Name
 		if at.Code == "" {
 			at.Code = "error"
 		}
@@ -301,7 +301,7 @@ func (p *Provider) Attempts() []cloud.LaunchAttempt {
 func (p *Provider) endAttempt(ctx context.Context, a *api, ap *launchPlan, started []launched, failures []nodeFailure) {
 	f := failures[0]
 	logf(a.log, "sear: attempt %d in %s (%s) failed: %s for %s %s; trying elsewhere",
-		ap.try+1, ap.subnet.az, describeAttempt(ap), code(f.err), f.node.name, f.node.itype)
+		ap.try+1, ap.subnet.az, describeAttempt(ap), code(f.err), f.node.file.Name, f.node.itype)
 	if len(started) == 0 {
 		return
 	}

@@ -109,11 +109,13 @@ func clientToken(clusterID string, rank, try, relaunch int, onDemandFallback boo
 func (p *Provider) launchNode(ctx context.Context, a *api, spec cloud.Spec, plan *launchPlan, n nodePlan, groupID string, relaunch int) (launched, error) {
 	c := spec.Cluster
 	az := plan.subnet.az
-	token := func(onDemand bool) string { return clientToken(spec.Keys.ID, n.rank, plan.try, relaunch, onDemand) }
+	token := func(onDemand bool) string {
+		return clientToken(spec.Keys.ID, n.file.Rank, plan.try, relaunch, onDemand)
+	}
 	trySpot := plan.market != onDemand
 	if plan.market == spotElseOnDemand {
 		if why, refused := plan.spot.refusedCode(az, n.itype); refused {
-			logf(a.log, "sear: no spot capacity for %s in %s (%s, a moment ago); launching %s on demand instead", n.itype, az, why, n.name)
+			logf(a.log, "sear: no spot capacity for %s in %s (%s, a moment ago); launching %s on demand instead", n.itype, az, why, n.file.Name)
 			trySpot = false
 		}
 	}
@@ -123,17 +125,17 @@ func (p *Provider) launchNode(ctx context.Context, a *api, spec cloud.Spec, plan
 			return launched{node: n, id: id, spot: true}, nil
 		}
 		if !spotUnavailable(err) && !noRoom(err) {
-			return launched{}, launchAdvice(c, n, az, explain("launch "+n.name+" on the spot market", "ec2:RunInstances", err))
+			return launched{}, launchAdvice(c, n, az, explain("launch "+n.file.Name+" on the spot market", "ec2:RunInstances", err))
 		}
 		plan.spot.refuse(az, n.itype, code(err))
 		if plan.market == spotOnly {
-			return launched{}, launchAdvice(c, n, az, explain("launch "+n.name+" on the spot market", "ec2:RunInstances", err))
+			return launched{}, launchAdvice(c, n, az, explain("launch "+n.file.Name+" on the spot market", "ec2:RunInstances", err))
 		}
-		logf(a.log, "sear: no spot capacity for %s in %s (%s); launching %s on demand instead", n.itype, az, code(err), n.name)
+		logf(a.log, "sear: no spot capacity for %s in %s (%s); launching %s on demand instead", n.itype, az, code(err), n.file.Name)
 	}
 	id, err := p.run(ctx, a, n, runInput(spec, plan, n, groupID, false, token(c.Spot)))
 	if err != nil {
-		return launched{}, launchAdvice(c, n, az, explain("launch "+n.name, "ec2:RunInstances", err))
+		return launched{}, launchAdvice(c, n, az, explain("launch "+n.file.Name, "ec2:RunInstances", err))
 	}
 	return launched{node: n, id: id}, nil
 }
@@ -155,7 +157,7 @@ func (p *Provider) run(ctx context.Context, a *api, n nodePlan, in *awsec2.RunIn
 	for _, inst := range out.Instances {
 		id := aws.ToString(inst.InstanceId)
 		ids = append(ids, id)
-		stopping = p.recordInstance(id, n.name) || stopping
+		stopping = p.recordInstance(id, n.file.Name) || stopping
 	}
 	if stopping {
 		tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
@@ -164,7 +166,7 @@ func (p *Provider) run(ctx context.Context, a *api, n nodePlan, in *awsec2.RunIn
 		return "", errStopping
 	}
 	if len(ids) != 1 {
-		return "", fmt.Errorf("launch %s: RunInstances returned %d instances, expected 1", n.name, len(ids))
+		return "", fmt.Errorf("launch %s: RunInstances returned %d instances, expected 1", n.file.Name, len(ids))
 	}
 	return ids[0], nil
 }

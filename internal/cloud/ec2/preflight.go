@@ -15,12 +15,10 @@ import (
 
 // nodePlan is one node's launch, as preflight prepared it.
 type nodePlan struct {
-	// file is the node as the cluster file describes it; rank, role and
-	// name are its, in the forms cloud.Node takes.
+	// file is the node as the cluster file describes it: its rank, role,
+	// Flambé name (<cluster>_orchestrator, <cluster>_factory_<rank>),
+	// types and the fields that set them.
 	file     config.Node
-	rank     int
-	role     cloud.Role
-	name     string // Flambé's: <cluster>_orchestrator, <cluster>_factory_<rank>
 	itype    string
 	gpus     int // NVIDIA GPUs of itype, for SEAR_GPUS
 	image    imageInfo
@@ -28,7 +26,7 @@ type nodePlan struct {
 }
 
 func newNodePlan(n config.Node, userData string) nodePlan {
-	return nodePlan{rank: n.Rank, role: n.Role, name: n.Name, file: n, userData: userData}
+	return nodePlan{file: n, userData: userData}
 }
 
 // launchPlan is everything Launch needs, checked before anything costs
@@ -270,13 +268,13 @@ func (a *api) dryRuns(ctx context.Context, spec cloud.Spec, plan *launchPlan) er
 // in group would be allowed.
 func (a *api) launchDryRuns(ctx context.Context, spec cloud.Spec, plan *launchPlan, group string) error {
 	for _, n := range plan.nodes {
-		if n.rank > 1 {
+		if n.file.Rank > 1 {
 			break // the factories differ only in their user data
 		}
 		in := runInput(spec, plan, n, group, spec.Cluster.Spot, "")
 		in.DryRun = ptr(true)
 		_, err := a.ec2.RunInstances(ctx, in)
-		if err := dryRunResult("launch "+n.name, "ec2:RunInstances (with ec2:CreateTags at launch)", err); err != nil {
+		if err := dryRunResult("launch "+n.file.Name, "ec2:RunInstances (with ec2:CreateTags at launch)", err); err != nil {
 			return atType(spec.Cluster, n, launchAdvice(spec.Cluster, n, plan.subnet.az, err))
 		}
 	}

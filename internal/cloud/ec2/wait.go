@@ -111,7 +111,7 @@ func describePending(nodes []launched, settled map[string]types.Instance) string
 	var out []string
 	for _, l := range nodes {
 		if _, ok := settled[l.id]; !ok {
-			out = append(out, l.id+" ("+l.node.name+")")
+			out = append(out, l.id+" ("+l.node.file.Name+")")
 		}
 	}
 	return strings.Join(out, ", ")
@@ -123,7 +123,7 @@ func bootFailure(l launched, in types.Instance) string {
 	if in.State != nil {
 		state = string(in.State.Name)
 	}
-	msg := fmt.Sprintf("%s (%s) is %s", l.id, l.node.name, state)
+	msg := fmt.Sprintf("%s (%s) is %s", l.id, l.node.file.Name, state)
 	if in.StateReason != nil {
 		msg += ": " + aws.ToString(in.StateReason.Message)
 	}
@@ -135,7 +135,7 @@ func replaceLaunched(nodes, again []launched) []launched {
 	out := append([]launched(nil), nodes...)
 	for _, r := range again {
 		for i := range out {
-			if out[i].node.rank == r.node.rank {
+			if out[i].node.file.Rank == r.node.file.Rank {
 				out[i] = r
 			}
 		}
@@ -154,7 +154,7 @@ func readyNodes(c *config.Cluster, nodes []launched, states map[string]types.Ins
 			host = private
 		}
 		out = append(out, cloud.Node{
-			Rank: l.node.rank, Role: l.node.role, Name: l.node.name, ID: l.id,
+			Rank: l.node.file.Rank, Role: l.node.file.Role, Name: l.node.file.Name, ID: l.id,
 			SSHAddr: net.JoinHostPort(host, "22"), PrivateIP: private,
 			User: c.Username, Home: home(c.Username), Spot: l.spot, Type: l.node.itype, GPUs: l.node.gpus,
 		})
