@@ -105,11 +105,26 @@ func warnings(c *config.Cluster, r *config.Runnable) []string {
 		// its Python is what it is, and sear checks it before the job.
 		return out
 	}
+	out = append(out, idleSettings(c)...)
 	out = append(out, idleFactories(c, r)...)
 	out = append(out, missingPip(c)...)
 	out = append(out, missingEngine(c)...)
 	out = append(out, missingFlambe(c, r)...)
 	return append(out, missingDriver(c)...)
+}
+
+// idleSettings: fields a cluster file may give that do nothing in it.
+// Neither is refused: spot is often switched off for a while, and the
+// action's max-cost input may give the limit the file leaves out.
+func idleSettings(c *config.Cluster) []string {
+	var out []string
+	if _, set := c.Set["spot_signal"]; set && !c.Spot {
+		out = append(out, "spot_signal has no effect without spot: true: no node is a spot node, so no job is ever signalled; set spot: true or remove spot_signal")
+	}
+	if c.GuardsExpected() && c.MaxCost <= 0 {
+		out = append(out, "max_cost_mode: expected guards nothing without a limit: set max_cost in the cluster file, or the action's max-cost input, or remove max_cost_mode")
+	}
+	return out
 }
 
 // idleFactories: a job that cannot use the factories pays for them all the
