@@ -266,10 +266,10 @@ func (e *LeftoverError) Error() string {
 	if len(e.Instances) > 0 {
 		ids := append([]string(nil), e.Instances...)
 		sort.Strings(ids)
-		fmt.Fprintf(&b, "\n  aws ec2 terminate-instances --region %s --instance-ids %s", e.Region, strings.Join(ids, " "))
+		b.WriteString("\n  " + terminateCommand(e.Region, ids...))
 	}
 	for _, g := range e.SecurityGroups {
-		fmt.Fprintf(&b, "\n  aws ec2 delete-security-group --region %s --group-id %s", e.Region, g)
+		b.WriteString("\n  " + deleteGroupCommand(e.Region, g))
 	}
 	if len(e.Instances) > 0 && len(e.SecurityGroups) > 0 {
 		b.WriteString("\n(delete the security groups once the instances are terminated)")
@@ -286,14 +286,22 @@ func (e *LeftoverError) Unwrap() error { return e.Err }
 func (e *LeftoverError) Leftovers() []cloud.Leftover {
 	var out []cloud.Leftover
 	for _, id := range e.Instances {
-		out = append(out, cloud.Leftover{Resource: "instance " + id,
-			Command: fmt.Sprintf("aws ec2 terminate-instances --region %s --instance-ids %s", e.Region, id)})
+		out = append(out, cloud.Leftover{Resource: "instance " + id, Command: terminateCommand(e.Region, id)})
 	}
 	for _, g := range e.SecurityGroups {
-		out = append(out, cloud.Leftover{Resource: "security group " + g,
-			Command: fmt.Sprintf("aws ec2 delete-security-group --region %s --group-id %s", e.Region, g)})
+		out = append(out, cloud.Leftover{Resource: "security group " + g, Command: deleteGroupCommand(e.Region, g)})
 	}
 	return out
+}
+
+// terminateCommand and deleteGroupCommand are the AWS CLI commands that
+// delete what a teardown left, for the error and the report alike.
+func terminateCommand(region string, ids ...string) string {
+	return fmt.Sprintf("aws ec2 terminate-instances --region %s --instance-ids %s", region, strings.Join(ids, " "))
+}
+
+func deleteGroupCommand(region, group string) string {
+	return fmt.Sprintf("aws ec2 delete-security-group --region %s --group-id %s", region, group)
 }
 
 // A teardown's leftovers reach the report through the cloud-neutral
