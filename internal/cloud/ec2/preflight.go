@@ -131,7 +131,7 @@ func checkSpec(spec cloud.Spec, now time.Time) error {
 		// `sear sweep --run-id` finds resources by it (docs/design.md, "Tags").
 		return errors.New("launch: no run id; every resource must carry sear:run-id for teardown to find it")
 	case !spec.ExpiresAt.After(now):
-		return fmt.Errorf("launch: expiry %s is not in the future", spec.ExpiresAt.UTC().Format(time.RFC3339))
+		return fmt.Errorf("launch: expiry %s is not in the future", cloud.FormatExpiry(spec.ExpiresAt))
 	case c.OrchestratorType == "":
 		return c.FieldError("orchestrator_type", "orchestrator_type is empty; name an instance type such as t3.large")
 	case c.FactoriesNum > 0 && c.FactoriesType == "":

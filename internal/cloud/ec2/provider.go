@@ -229,15 +229,6 @@ func logf(w io.Writer, format string, args ...any) {
 // terminated: what a teardown still has to terminate.
 var stillLive = []string{"pending", "running", "shutting-down", "stopping", "stopped"}
 
-// The tag keys sear searches by (docs/design.md, "Tags"), short names of
-// package cloud's for teardown and sweep.
-const (
-	tagClusterID  = cloud.TagClusterID
-	tagRunID      = cloud.TagRunID
-	tagRepository = cloud.TagRepository
-	tagExpiresAt  = cloud.TagExpiresAt
-)
-
 // withContextTimeout bounds ctx by d when d is positive.
 func withContextTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
 	if d <= 0 {

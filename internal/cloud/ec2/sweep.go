@@ -9,6 +9,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/sear-ci/sear/internal/cloud"
 )
 
 // SweepOptions says what Sweep deletes: the resources of one cluster, of
@@ -82,17 +84,17 @@ func Sweep(ctx context.Context, cfg aws.Config, opts SweepOptions) (SweepResult,
 
 // sweepable lists what opts selects, logging each find.
 func (a *api) sweepable(ctx context.Context, opts SweepOptions) (instances, groups []string, err error) {
-	filters := []types.Filter{{Name: aws.String("tag-key"), Values: []string{tagClusterID}}}
+	filters := []types.Filter{{Name: aws.String("tag-key"), Values: []string{cloud.TagClusterID}}}
 	switch {
 	case opts.ClusterID != "":
-		filters = append(filters, tagFilter(tagClusterID, opts.ClusterID))
+		filters = append(filters, tagFilter(cloud.TagClusterID, opts.ClusterID))
 	case opts.RunID != "":
-		filters = append(filters, tagFilter(tagRunID, opts.RunID))
+		filters = append(filters, tagFilter(cloud.TagRunID, opts.RunID))
 	default:
-		filters = append(filters, types.Filter{Name: aws.String("tag-key"), Values: []string{tagExpiresAt}})
+		filters = append(filters, types.Filter{Name: aws.String("tag-key"), Values: []string{cloud.TagExpiresAt}})
 	}
 	if opts.Repository != "" {
-		filters = append(filters, tagFilter(tagRepository, opts.Repository))
+		filters = append(filters, tagFilter(cloud.TagRepository, opts.Repository))
 	}
 	found, err := a.describe(ctx, append(filters, types.Filter{Name: aws.String("instance-state-name"), Values: stillLive}))
 	if err != nil {
@@ -118,11 +120,11 @@ func (a *api) sweepable(ctx context.Context, opts SweepOptions) (instances, grou
 // selected applies the expiry test (EC2's filters cannot compare times)
 // and logs what is swept.
 func (a *api) selected(opts SweepOptions, kind, id string, tags map[string]string) bool {
-	why := "run " + tags[tagRunID]
+	why := "run " + tags[cloud.TagRunID]
 	if opts.Expired {
-		exp, err := time.Parse(time.RFC3339, tags[tagExpiresAt])
+		exp, err := time.Parse(time.RFC3339, tags[cloud.TagExpiresAt])
 		if err != nil {
-			logf(a.log, "sear sweep: leaving %s %s alone: its %s tag %q is not an RFC 3339 time", kind, id, tagExpiresAt, tags[tagExpiresAt])
+			logf(a.log, "sear sweep: leaving %s %s alone: its %s tag %q is not an RFC 3339 time", kind, id, cloud.TagExpiresAt, tags[cloud.TagExpiresAt])
 			return false
 		}
 		if !exp.Before(opts.Now) {
@@ -134,7 +136,7 @@ func (a *api) selected(opts SweepOptions, kind, id string, tags map[string]strin
 	if opts.DryRun {
 		verb = "would delete"
 	}
-	logf(a.log, "sear sweep: %s %s %s (cluster %s, %s, %s)", verb, kind, id, tags[tagClusterID], why, tags[tagRepository])
+	logf(a.log, "sear sweep: %s %s %s (cluster %s, %s, %s)", verb, kind, id, tags[cloud.TagClusterID], why, tags[cloud.TagRepository])
 	return true
 }
 

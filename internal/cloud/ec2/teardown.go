@@ -53,7 +53,7 @@ func (p *Provider) Teardown(ctx context.Context) error {
 		causes = append(causes, explain("find the cluster's instances by tag", "ec2:DescribeInstances", err))
 	}
 	ids = append(ids, missing(instanceIDs(found), ids)...)
-	taggedGroups, err := a.groupsByFilter(ctx, []types.Filter{tagFilter(tagClusterID, clusterID)})
+	taggedGroups, err := a.groupsByFilter(ctx, []types.Filter{tagFilter(cloud.TagClusterID, clusterID)})
 	if err != nil {
 		causes = append(causes, explain("find the cluster's security groups by tag", "ec2:DescribeSecurityGroups", err))
 	}
@@ -190,7 +190,7 @@ func (a *api) waitTerminated(ctx context.Context, ids []string) ([]string, error
 
 // clusterFilters find the cluster's instances that are not terminated.
 func clusterFilters(clusterID string) []types.Filter {
-	return []types.Filter{tagFilter(tagClusterID, clusterID), {Name: aws.String("instance-state-name"), Values: stillLive}}
+	return []types.Filter{tagFilter(cloud.TagClusterID, clusterID), {Name: aws.String("instance-state-name"), Values: stillLive}}
 }
 
 func tagFilter(key string, values ...string) types.Filter {
