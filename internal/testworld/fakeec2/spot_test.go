@@ -42,7 +42,9 @@ func TestSpotInterruption(t *testing.T) {
 			if m, _ := f.srv.MetadataInstance(id); m.Action != nil || !m.Spot || !m.TokensRequired {
 				t.Fatalf("before the notice: %+v", m)
 			}
-			at, err := f.srv.InterruptSpot(id, 300*time.Millisecond)
+			// Long enough that the signed DescribeInstances below still
+			// lands inside the notice on a loaded machine.
+			at, err := f.srv.InterruptSpot(id, 2*time.Second)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -84,7 +86,9 @@ func TestSpotInterruptionRefused(t *testing.T) {
 // rank, fires once, and is used up.
 func TestSpotInterruptionFault(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, func(o *Options) { o.BootDelay = 200 * time.Millisecond })
+	// A boot long enough that both launches, and the count of what is
+	// pending, happen inside it on a loaded machine.
+	f := newFixture(t, func(o *Options) { o.BootDelay = time.Second })
 	f.srv.SetFaults(Faults{SpotInterruptions: []SpotInterruption{{Rank: 1, Notice: 100 * time.Millisecond}}})
 	tags := func(role, name string) func(*ec2.RunInstancesInput) {
 		return func(in *ec2.RunInstancesInput) {
