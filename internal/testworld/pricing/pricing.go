@@ -98,6 +98,11 @@ func New(opts Options) *Server {
 	if opts.Region == "" {
 		opts.Region = "us-east-1"
 	}
+	if !slices.Contains(EndpointRegions, opts.Region) {
+		// AWS has no Query API endpoint there: a client signing for it
+		// would reach nothing, so an emulator for it is a test's mistake.
+		panic(fmt.Sprintf("pricing: the Price List Query API has no endpoint in %s, only in %v", opts.Region, EndpointRegions))
+	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
